@@ -1,0 +1,111 @@
+"""Users, the departments they serve, and the role each user holds in each department."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("%(value)s is not a known time zone.", params={"value": value})
+
+
+class Department(models.Model):
+    """A police department running the program. Every record that holds data belongs to one."""
+
+    name = models.CharField(max_length=200, unique=True)
+    street_address = models.CharField(max_length=200)
+    town = models.CharField(max_length=100)
+    state = models.CharField(max_length=2, default="MA")
+    postal_code = models.CharField(max_length=10, blank=True)
+    phone = PhoneNumberField(blank=True)
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
+
+    # Paging settings (DESIGN.md "Matching a companion").
+    wave_size = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Volunteers paged at once in each wave.",
+    )
+    wave_minutes = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Minutes to wait for an answer before the next wave.",
+    )
+    escalate_after_waves = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Coordinators are paged after this many waves with no acceptance…",
+    )
+    escalate_after_minutes = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text="…or after this many minutes, whichever comes first.",
+    )
+    expected_arrival_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text="Minutes a companion has to arrive after accepting before a reminder is sent.",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(wave_size__gte=1), name="department_wave_size_positive"),
+            models.CheckConstraint(condition=models.Q(wave_minutes__gte=1), name="department_wave_minutes_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address(self) -> str:
+        return f"{self.street_address}, {self.town}, {self.state} {self.postal_code}".strip()
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Role(models.TextChoices):
+    DESK_OFFICER = "desk_officer", "Desk officer"
+    VOLUNTEER = "volunteer", "Volunteer companion"
+    COORDINATOR = "coordinator", "Coordinator"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+# When a user holds several roles, they land on the home page of the first one in this order.
+ROLE_PRECEDENCE = [Role.ADMINISTRATOR, Role.COORDINATOR, Role.DESK_OFFICER, Role.VOLUNTEER]
+
+
+class User(AbstractUser):
+    """A unique account for one human being (accounts are never shared)."""
+
+    display_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+
+class Membership(models.Model):
+    """A user's role in one department. A user may hold roles in several departments."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department", "role"], name="membership_unique_role"),
+        ]
+        indexes = [models.Index(fields=["department", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}, {self.department}"

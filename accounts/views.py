@@ -1,0 +1,31 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+
+from .forms import LoginForm
+from .models import Role
+from .selectors import primary_role
+
+ROLE_HOMES = {
+    Role.ADMINISTRATOR: "admin:index",
+    Role.COORDINATOR: "intake:list",
+    Role.DESK_OFFICER: "intake:desk",
+    Role.VOLUNTEER: "volunteers:home",
+}
+
+
+@method_decorator(login_not_required, name="dispatch")
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each user to the home page of their role."""
+    role = primary_role(user=request.user)
+    if role is None:
+        return render(request, "accounts/no_role.html", status=403)
+    return redirect(ROLE_HOMES[role])

@@ -1,0 +1,17 @@
+"""The Celery application. Periodic work is scheduled here, in code (celery beat)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("harbor")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Periodic tasks are added by the apps that own them (paging sweeps, outbox re-drive, follow-up
+# reminders). Each must be safe with several beat or worker hosts running at once.
+app.conf.beat_schedule = {
+    "heartbeat": {"task": "config.tasks.heartbeat", "schedule": 60.0},
+}

@@ -1,0 +1,41 @@
+"""Form behaviour every Harbor form shares."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+
+ALLOWED_CONTROL_CHARACTERS = {"\n", "\r", "\t"}
+# Free text without a column limit (notes, needs) is still bounded: nobody types more at a desk.
+DEFAULT_TEXT_LIMIT = 5000
+
+
+def reject_control_characters(value: str) -> None:
+    """Refuse invisible control characters (a pasted terminal escape, a NUL byte…)."""
+    for char in value:
+        if unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co"} and char not in ALLOWED_CONTROL_CHARACTERS:
+            raise ValidationError("Please remove the invisible control characters from this text.")
+
+
+class CleanTextFormMixin:
+    """Bound every text field's length and refuse control characters (single-line fields: newlines)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                if field.max_length is None:
+                    field.max_length = DEFAULT_TEXT_LIMIT
+                    field.validators.append(MaxLengthValidator(DEFAULT_TEXT_LIMIT))
+                    field.widget.attrs.setdefault("maxlength", str(DEFAULT_TEXT_LIMIT))
+                field.validators.append(reject_control_characters)
+                if not isinstance(field.widget, forms.Textarea):
+                    field.validators.append(_single_line)
+
+
+def _single_line(value: str) -> None:
+    if "\n" in value or "\r" in value:
+        raise ValidationError("Please keep this to one line.")

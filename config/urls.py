@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("intake/", include("intake.urls")),
+    path("volunteers/", include("volunteers.urls")),
+    path("", include("accounts.urls")),
+]

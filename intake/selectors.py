@@ -1,0 +1,139 @@
+"""Reads of intakes, and the one place that decides who may see which intake.
+
+42 CFR Part 2 and DESIGN.md: desk officers see only the walk-ins they logged themselves, for a
+short window (``HARBOR_OFFICER_WINDOW``), and cannot search or browse; coordinators see every
+intake of their departments; volunteers see only the intake they are assigned to (part 2).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from difflib import SequenceMatcher
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import Department, Role, User
+from accounts.selectors import department_ids_for_role
+
+from .models import Consent, Intake, Person
+
+NAME_SIMILARITY_THRESHOLD = 0.8
+
+
+def officer_window_start():
+    return timezone.now() - settings.HARBOR_OFFICER_WINDOW
+
+
+def intakes_visible_to(*, user: User) -> QuerySet[Intake]:
+    """Every intake ``user`` may open. Anything else must answer 404."""
+    if not user.is_authenticated:
+        return Intake.objects.none()
+    coordinator_departments = department_ids_for_role(user=user, role=Role.COORDINATOR)
+    officer_departments = department_ids_for_role(user=user, role=Role.DESK_OFFICER)
+    visible = Q(pk__in=[])
+    if coordinator_departments:
+        visible |= Q(department_id__in=coordinator_departments)
+    if officer_departments:
+        visible |= Q(
+            department_id__in=officer_departments,
+            logged_by=user,
+            created_at__gte=officer_window_start(),
+        )
+    return Intake.objects.filter(visible)
+
+
+def intake_get_for_user(*, user: User, intake_id: UUID) -> Intake:
+    """The intake if ``user`` may see it, else 404 (never 403: its existence is not revealed)."""
+    return get_object_or_404(
+        intakes_visible_to(user=user).select_related("person", "department", "logged_by"),
+        pk=intake_id,
+    )
+
+
+def officer_recent_intakes(*, user: User) -> QuerySet[Intake]:
+    """The desk officer's own walk-ins within the window, newest first."""
+    officer_departments = department_ids_for_role(user=user, role=Role.DESK_OFFICER)
+    return (
+        Intake.objects.filter(
+            department_id__in=officer_departments,
+            logged_by=user,
+            created_at__gte=officer_window_start(),
+        )
+        .select_related("person", "department")
+        .order_by("-arrived_at")
+    )
+
+
+def coordinator_intakes(*, user: User, status: str = "") -> QuerySet[Intake]:
+    intakes = Intake.objects.filter(
+        department_id__in=department_ids_for_role(user=user, role=Role.COORDINATOR)
+    ).select_related("person", "department", "logged_by")
+    if status == "open":
+        intakes = intakes.filter(status__in=Intake.OPEN_STATUSES)
+    elif status:
+        intakes = intakes.filter(status=status)
+    return intakes.order_by("-arrived_at")
+
+
+def departments_for_walk_ins(*, user: User) -> QuerySet[Department]:
+    """Departments in which ``user`` may log a walk-in (desk officers and coordinators)."""
+    return Department.objects.filter(
+        memberships__user=user, memberships__role__in=[Role.DESK_OFFICER, Role.COORDINATOR]
+    ).distinct()
+
+
+def _normalise(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(ch for ch in decomposed if ch.isalnum())
+
+
+def names_are_similar(a: str, b: str) -> bool:
+    a, b = _normalise(a), _normalise(b)
+    if not a or not b:
+        return False
+    if a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a))):
+        return True
+    return SequenceMatcher(None, a, b).ratio() >= NAME_SIMILARITY_THRESHOLD
+
+
+def people_matching(*, department: Department, first_name: str, last_name: str, date_of_birth) -> list[Person]:
+    """People already known to the department with the same date of birth and a similar name.
+
+    Candidates share the exact date of birth (an indexed lookup, so a handful of rows at most);
+    names are compared in Python, forgiving accents, case and small misspellings.
+    """
+    if date_of_birth is None:
+        return []
+    candidates = Person.objects.filter(department=department, date_of_birth=date_of_birth)
+    matches = []
+    for person in candidates:
+        first_ok = names_are_similar(person.first_name, first_name)
+        last_ok = not (person.last_name and last_name) or names_are_similar(person.last_name, last_name)
+        if first_ok and last_ok:
+            matches.append(person)
+    return matches
+
+
+def consents_of(*, person: Person) -> QuerySet[Consent]:
+    return Consent.objects.filter(person=person).select_related("recorded_by", "revoked_by")
+
+
+def person_has_valid_consent(*, person: Person) -> bool:
+    today = timezone.localdate()
+    return (
+        Consent.objects.filter(person=person, revoked_at__isnull=True)
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+        .exists()
+    )
+
+
+def consent_get_for_user(*, user: User, consent_id: UUID) -> Consent:
+    """A consent recorded at an intake the user may see, else 404."""
+    return get_object_or_404(
+        Consent.objects.select_related("person", "intake").filter(intake__in=intakes_visible_to(user=user)),
+        pk=consent_id,
+    )

@@ -1,0 +1,165 @@
+"""Writes to intakes. Each service is atomic and records who did what, and when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Department, User
+
+from .models import Consent, Intake, IntakeEvent, Person
+
+Status = Intake.Status
+
+# Allowed moves of the intake state machine (DESIGN.md "Workflow and states"). Any open state
+# may also be closed with a reason, through ``intake_close``.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.WAITING_FOR_COMPANION: {Status.COMPANION_ASSIGNED},
+    Status.COMPANION_ASSIGNED: {Status.WAITING_FOR_COMPANION, Status.COMPANION_ARRIVED},
+    Status.COMPANION_ARRIVED: {Status.SEARCHING_PLACEMENT},
+    Status.SEARCHING_PLACEMENT: {Status.PLACED},
+    Status.PLACED: set(),
+    Status.CLOSED: set(),
+}
+
+
+class TransitionError(ValidationError):
+    pass
+
+
+def intake_create(
+    *,
+    department: Department,
+    officer: User,
+    person_data: dict[str, Any],
+    intake_data: dict[str, Any],
+    existing_person: Person | None = None,
+) -> Intake:
+    """Log a walk-in and, unless the safety screen sends them to the ER, ask for a companion.
+
+    ``existing_person`` links a repeat visit to the person already known (the officer chose
+    it); it must belong to ``department``. The intake, its first event and the request for a
+    companion (``companion_needed_at``) commit together; the paging sweep picks it up from the
+    database, so nothing is lost if the broker is down at this moment.
+    When ``needs_emergency_care`` is set the intake is closed at once as a medical transfer.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        if existing_person is not None:
+            if existing_person.department_id != department.pk:
+                raise ValidationError("That person is not known to this department.")
+            person = existing_person
+        else:
+            person = Person(department=department, **person_data)
+            person.full_clean()
+            person.save()
+
+        intake = Intake(department=department, person=person, logged_by=officer, arrived_at=now, **intake_data)
+        if intake.under_18 and intake.guardian_consent_at is None:
+            intake.guardian_consent_at = now
+        if intake.needs_emergency_care:
+            intake.status = Status.CLOSED
+            intake.close_reason = Intake.CloseReason.MEDICAL_TRANSFER
+            intake.closed_at = now
+        else:
+            intake.companion_needed_at = now
+        intake.full_clean(exclude=["person", "logged_by", "department"])
+        intake.save()
+
+        IntakeEvent.objects.create(intake=intake, from_status="", to_status=Status.WAITING_FOR_COMPANION, actor=officer, at=now)
+        if intake.status == Status.CLOSED:
+            IntakeEvent.objects.create(
+                intake=intake,
+                from_status=Status.WAITING_FOR_COMPANION,
+                to_status=Status.CLOSED,
+                close_reason=intake.close_reason,
+                actor=officer,
+                at=now,
+            )
+    return intake
+
+
+def _locked(intake: Intake) -> Intake:
+    return Intake.objects.select_for_update().get(pk=intake.pk)
+
+
+def intake_transition(*, intake: Intake, to_status: str, actor: User | None) -> Intake:
+    """Move an open intake along the workflow. Locks the row; records the event."""
+    with transaction.atomic():
+        locked = _locked(intake)
+        if to_status not in TRANSITIONS[locked.status]:
+            raise TransitionError(
+                f"An intake that is {locked.get_status_display().lower()} cannot move to that state."
+            )
+        event = IntakeEvent(intake=locked, from_status=locked.status, to_status=to_status, actor=actor)
+        locked.status = to_status
+        if to_status != Status.WAITING_FOR_COMPANION:
+            locked.companion_needed_at = None
+        locked.save(update_fields=["status", "companion_needed_at", "updated_at"])
+        event.save()
+    return locked
+
+
+def intake_close(*, intake: Intake, actor: User, reason: str) -> Intake:
+    """Close an open intake with one of the reasons of DESIGN.md. Locks the row."""
+    if reason not in Intake.CloseReason.values:
+        raise TransitionError("Choose why this walk-in is being closed.")
+    with transaction.atomic():
+        locked = _locked(intake)
+        if not locked.is_open:
+            raise TransitionError("This walk-in is already closed or placed.")
+        now = timezone.now()
+        event = IntakeEvent(
+            intake=locked, from_status=locked.status, to_status=Status.CLOSED, close_reason=reason, actor=actor, at=now
+        )
+        locked.status = Status.CLOSED
+        locked.close_reason = reason
+        locked.closed_at = now
+        locked.companion_needed_at = None
+        locked.save(update_fields=["status", "close_reason", "closed_at", "companion_needed_at", "updated_at"])
+        event.save()
+    return locked
+
+
+def intake_update_details(
+    *, intake: Intake, actor: User, person_data: dict[str, Any], intake_data: dict[str, Any]
+) -> Intake:
+    """Complete or correct the record after the first two minutes at the desk."""
+    with transaction.atomic():
+        locked = _locked(intake)
+        person = Person.objects.select_for_update().get(pk=locked.person_id)
+        for field, value in person_data.items():
+            setattr(person, field, value)
+        person.full_clean()
+        person.save()
+        for field, value in intake_data.items():
+            setattr(locked, field, value)
+        locked.full_clean(exclude=["person", "logged_by", "department"])
+        locked.save()
+    return locked
+
+
+def consent_record(*, intake: Intake, actor: User, data: dict[str, Any]) -> Consent:
+    """Record a 42 CFR 2.31 consent the person (or their guardian) read and signed."""
+    with transaction.atomic():
+        consent = Consent(department=intake.department, person=intake.person, intake=intake, recorded_by=actor, **data)
+        consent.signed_at = timezone.now()
+        consent.full_clean()
+        consent.save()
+    return consent
+
+
+def consent_revoke(*, consent: Consent, actor: User, note: str = "") -> Consent:
+    """Revoke a consent from now on. Revoking twice is refused."""
+    with transaction.atomic():
+        locked = Consent.objects.select_for_update().get(pk=consent.pk)
+        if locked.revoked_at is not None:
+            raise ValidationError("This consent was already revoked.")
+        locked.revoked_at = timezone.now()
+        locked.revoked_by = actor
+        locked.revocation_note = note
+        locked.save(update_fields=["revoked_at", "revoked_by", "revocation_note"])
+    return locked

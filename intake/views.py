@@ -1,0 +1,178 @@
+"""The desk officer's and coordinator's intake pages. Thin: selector → role → form → service."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.permissions import role_required
+
+from . import selectors, services
+from .forms import (
+    CloseIntakeForm,
+    ConsentForm,
+    IntakeDetailsForm,
+    PersonDetailsForm,
+    RevokeConsentForm,
+    WalkInForm,
+)
+from .models import Intake
+
+STAFF = (Role.DESK_OFFICER, Role.COORDINATOR)
+
+
+@role_required(Role.DESK_OFFICER)
+def desk(request: HttpRequest) -> HttpResponse:
+    """The desk officer's home: their walk-ins of the last 24 hours, refreshed by htmx."""
+    intakes = list(selectors.officer_recent_intakes(user=request.user)[:50])
+    context = {"intakes": intakes, "now": timezone.now()}
+    if request.htmx:
+        return render(request, "intake/_desk_rows.html", context)
+    return render(request, "intake/desk.html", context)
+
+
+@role_required(Role.COORDINATOR)
+def intake_list(request: HttpRequest) -> HttpResponse:
+    """Every walk-in of the coordinator's departments, newest first."""
+    status = request.GET.get("status", "open")
+    if status not in {"", "open", *Intake.Status.values}:
+        status = "open"
+    page = Paginator(selectors.coordinator_intakes(user=request.user, status=status), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "intake/list.html",
+        {"page": page, "status": status, "statuses": Intake.Status.choices, "now": timezone.now()},
+    )
+
+
+@role_required(*STAFF)
+def walk_in_create(request: HttpRequest) -> HttpResponse:
+    """Log a walk-in in one step. When they may have been here before, ask once whether to link."""
+    departments = list(selectors.departments_for_walk_ins(user=request.user))
+    form = WalkInForm(request.POST or None, departments=departments)
+    matches = []
+    if request.method == "POST" and form.is_valid():
+        department = form.department()
+        choice = form.cleaned_data["person_choice"]
+        existing_person = None
+        if choice and choice != "new":
+            candidates = selectors.people_matching(
+                department=department,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                date_of_birth=form.cleaned_data["date_of_birth"],
+            )
+            existing_person = next((p for p in candidates if str(p.pk) == choice), None)
+            if existing_person is None:
+                form.add_error(None, "That earlier record could not be linked. Please choose again.")
+        elif not choice:
+            matches = selectors.people_matching(
+                department=department,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                date_of_birth=form.cleaned_data["date_of_birth"],
+            )
+        if not form.errors and not matches:
+            intake = services.intake_create(
+                department=department,
+                officer=request.user,
+                person_data=form.person_data(),
+                intake_data=form.intake_data(),
+                existing_person=existing_person,
+            )
+            if intake.close_reason == Intake.CloseReason.MEDICAL_TRANSFER:
+                messages.error(
+                    request,
+                    "Call EMS now (911). This walk-in is recorded as a medical transfer to the ER.",
+                )
+            else:
+                messages.success(request, "Walk-in logged. A companion will be paged.")
+            return redirect("intake:detail", intake_id=intake.pk)
+    return render(request, "intake/walk_in_form.html", {"form": form, "matches": matches})
+
+
+def intake_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
+    intake = selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
+    context = {
+        "intake": intake,
+        "events": intake.events.select_related("actor"),
+        "consents": selectors.consents_of(person=intake.person),
+        "has_valid_consent": selectors.person_has_valid_consent(person=intake.person),
+        "close_form": CloseIntakeForm(),
+        "now": timezone.now(),
+    }
+    if request.htmx:
+        return render(request, "intake/_status.html", context)
+    return render(request, "intake/detail.html", context)
+
+
+def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
+    """Complete the rest of the record: the officer within their window, or a coordinator."""
+    intake = selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
+    person_form = PersonDetailsForm(request.POST or None, instance=intake.person, prefix="person")
+    intake_form = IntakeDetailsForm(request.POST or None, instance=intake, prefix="intake")
+    if request.method == "POST" and person_form.is_valid() and intake_form.is_valid():
+        services.intake_update_details(
+            intake=intake,
+            actor=request.user,
+            person_data={f: person_form.cleaned_data[f] for f in PersonDetailsForm.Meta.fields},
+            intake_data={f: intake_form.cleaned_data[f] for f in IntakeDetailsForm.Meta.fields},
+        )
+        messages.success(request, "Saved.")
+        return redirect("intake:detail", intake_id=intake.pk)
+    return render(
+        request, "intake/edit.html", {"intake": intake, "person_form": person_form, "intake_form": intake_form}
+    )
+
+
+@require_POST
+def intake_close(request: HttpRequest, intake_id: UUID) -> HttpResponse:
+    intake = selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
+    form = CloseIntakeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose why this walk-in is being closed.")
+        return redirect("intake:detail", intake_id=intake.pk)
+    try:
+        services.intake_close(intake=intake, actor=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("intake:detail", intake_id=intake.pk)
+    messages.success(request, "Walk-in closed.")
+    return redirect("intake:detail", intake_id=intake.pk)
+
+
+def consent_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
+    """The consent screen, in plain words and large type, for the person to read and sign."""
+    intake = selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
+    form = ConsentForm(request.POST or None, initial=ConsentForm.initial_for(intake))
+    if request.method == "POST" and form.is_valid():
+        services.consent_record(intake=intake, actor=request.user, data=form.cleaned_data)
+        messages.success(request, "Consent recorded. Thank you.")
+        return redirect("intake:detail", intake_id=intake.pk)
+    return render(request, "intake/consent.html", {"intake": intake, "form": form})
+
+
+@require_POST
+def consent_revoke(request: HttpRequest, consent_id: UUID) -> HttpResponse:
+    consent = selectors.consent_get_for_user(user=request.user, consent_id=consent_id)
+    form = RevokeConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The note could not be saved: " + " ".join(form.errors["note"]))
+        return redirect("intake:detail", intake_id=consent.intake_id)
+    try:
+        services.consent_revoke(consent=consent, actor=request.user, note=form.cleaned_data["note"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Consent revoked. Nothing more will be shared under it.")
+    return redirect("intake:detail", intake_id=consent.intake_id)

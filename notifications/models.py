@@ -1,0 +1,1 @@
+# The transactional outbox of notifications arrives with the paging issue (part 2).
