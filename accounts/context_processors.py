@@ -14,8 +14,8 @@ def navigation(request: HttpRequest) -> dict:
     return {
         "nav_roles": roles,
         "nav_primary_role": primary_role(user=user),
-        "nav_department_name": departments[0] if len(departments) == 1 else (
-            f"{len(departments)} departments" if departments else ""
-        ),
+        "nav_department_name": departments[0]
+        if len(departments) == 1
+        else (f"{len(departments)} departments" if departments else ""),
         "Role": Role,
     }

@@ -29,23 +29,28 @@ class Department(models.Model):
 
     # Paging settings (DESIGN.md "Matching a companion").
     wave_size = models.PositiveSmallIntegerField(
-        default=3, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
         help_text="Volunteers paged at once in each wave.",
     )
     wave_minutes = models.PositiveSmallIntegerField(
-        default=5, validators=[MinValueValidator(1), MaxValueValidator(60)],
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text="Minutes to wait for an answer before the next wave.",
     )
     escalate_after_waves = models.PositiveSmallIntegerField(
-        default=2, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
         help_text="Coordinators are paged after this many waves with no acceptance…",
     )
     escalate_after_minutes = models.PositiveSmallIntegerField(
-        default=15, validators=[MinValueValidator(1), MaxValueValidator(240)],
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
         help_text="…or after this many minutes, whichever comes first.",
     )
     expected_arrival_minutes = models.PositiveSmallIntegerField(
-        default=30, validators=[MinValueValidator(5), MaxValueValidator(240)],
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(240)],
         help_text="Minutes a companion has to arrive after accepting before a reminder is sent.",
     )
 
@@ -54,8 +59,12 @@ class Department(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(wave_size__gte=1), name="department_wave_size_positive"),
-            models.CheckConstraint(condition=models.Q(wave_minutes__gte=1), name="department_wave_minutes_positive"),
+            models.CheckConstraint(
+                condition=models.Q(wave_size__gte=1), name="department_wave_size_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(wave_minutes__gte=1), name="department_wave_minutes_positive"
+            ),
         ]
 
     def __str__(self) -> str:

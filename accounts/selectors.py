@@ -33,9 +33,7 @@ def departments_for_role(*, user: User, role: str) -> QuerySet[Department]:
 
 
 def department_ids_for_role(*, user: User, role: str) -> list[int]:
-    return list(
-        Membership.objects.filter(user=user, role=role).values_list("department_id", flat=True)
-    )
+    return list(Membership.objects.filter(user=user, role=role).values_list("department_id", flat=True))
 
 
 def departments_of(*, user: User) -> QuerySet[Department]:

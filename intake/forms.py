@@ -165,9 +165,9 @@ class PersonDetailsForm(CleanTextFormMixin, CrispyFormMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("date_of_birth") is None and data.get("approximate_age") is None:
-            if not self.has_error("date_of_birth") and not self.has_error("approximate_age"):
-                self.add_error("date_of_birth", "Enter a date of birth, or an approximate age.")
+        missing_age = data.get("date_of_birth") is None and data.get("approximate_age") is None
+        if missing_age and not self.has_error("date_of_birth") and not self.has_error("approximate_age"):
+            self.add_error("date_of_birth", "Enter a date of birth, or an approximate age.")
         return data
 
 
