@@ -101,7 +101,7 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
             self.add_error("surrendered_items", "Say what kind of items were surrendered (type only).")
         return data
 
-    def department(self):
+    def chosen_department(self):
         if "department" in self.cleaned_data:
             return self.cleaned_data["department"]
         return self.departments[0]

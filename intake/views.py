@@ -62,7 +62,7 @@ def walk_in_create(request: HttpRequest) -> HttpResponse:
     form = WalkInForm(request.POST or None, departments=departments)
     matches = []
     if request.method == "POST" and form.is_valid():
-        department = form.department()
+        department = form.chosen_department()
         choice = form.cleaned_data["person_choice"]
         existing_person = None
         if choice and choice != "new":
@@ -131,7 +131,9 @@ def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         messages.success(request, "Saved.")
         return redirect("intake:detail", intake_id=intake.pk)
     return render(
-        request, "intake/edit.html", {"intake": intake, "person_form": person_form, "intake_form": intake_form}
+        request,
+        "intake/edit.html",
+        {"intake": intake, "person_form": person_form, "intake_form": intake_form},
     )
 
 

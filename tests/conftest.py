@@ -10,6 +10,12 @@ from accounts.models import Role
 from .factories import DepartmentFactory, UserFactory, VolunteerFactory, user_with_role
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashing costs ~0.3 s per user; the tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def department(db):
     return DepartmentFactory(name="Gloucester Police Department")

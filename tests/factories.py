@@ -74,6 +74,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
 class IntakeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Intake
+        skip_postgeneration_save = True
 
     department = factory.SubFactory(DepartmentFactory)
     person = factory.SubFactory(PersonFactory, department=factory.SelfAttribute("..department"))
