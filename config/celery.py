@@ -9,6 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("harbor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["config"])  # config is not an installed app
 
 # Periodic tasks are added by the apps that own them (paging sweeps, outbox re-drive, follow-up
 # reminders). Each must be safe with several beat or worker hosts running at once.

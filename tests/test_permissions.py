@@ -26,32 +26,32 @@ USERS = [
 ]
 
 # url name, method, {user: expected status}. Users not listed expect the row's default.
-A, O, OF, OF2, C, V, AD, XO, XC = USERS
+A, NR, OF, OF2, C, V, AD, XO, XC = USERS
 TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("healthz", "get", dict.fromkeys(USERS, 200)),
     ("accounts:login", "get", {A: 200, **dict.fromkeys(USERS[1:], 302)}),
     ("accounts:logout", "post", dict.fromkeys(USERS, 302)),
-    ("accounts:home", "get", {A: 302, O: 403, OF: 302, OF2: 302, C: 302, V: 302, AD: 302, XO: 302, XC: 302}),
-    ("intake:list", "get", {A: 302, O: 403, OF: 403, OF2: 403, C: 200, V: 403, AD: 403, XO: 403, XC: 200}),
-    ("intake:desk", "get", {A: 302, O: 403, OF: 200, OF2: 200, C: 403, V: 403, AD: 403, XO: 200, XC: 403}),
-    ("intake:create", "get", {A: 302, O: 403, OF: 200, OF2: 200, C: 200, V: 403, AD: 403, XO: 200, XC: 200}),
+    ("accounts:home", "get", {A: 302, NR: 403, OF: 302, OF2: 302, C: 302, V: 302, AD: 302, XO: 302, XC: 302}),
+    ("intake:list", "get", {A: 302, NR: 403, OF: 403, OF2: 403, C: 200, V: 403, AD: 403, XO: 403, XC: 200}),
+    ("intake:desk", "get", {A: 302, NR: 403, OF: 200, OF2: 200, C: 403, V: 403, AD: 403, XO: 200, XC: 403}),
+    ("intake:create", "get", {A: 302, NR: 403, OF: 200, OF2: 200, C: 200, V: 403, AD: 403, XO: 200, XC: 200}),
     # One walk-in, logged by `officer` in `department`.
-    ("intake:detail", "get", {A: 302, OF: 200, C: 200, **dict.fromkeys([O, OF2, V, AD, XO, XC], 404)}),
-    ("intake:edit", "get", {A: 302, OF: 200, C: 200, **dict.fromkeys([O, OF2, V, AD, XO, XC], 404)}),
-    ("intake:close", "post", {A: 302, OF: 302, C: 302, **dict.fromkeys([O, OF2, V, AD, XO, XC], 404)}),
-    ("intake:consent", "get", {A: 302, OF: 200, C: 200, **dict.fromkeys([O, OF2, V, AD, XO, XC], 404)}),
+    ("intake:detail", "get", {A: 302, OF: 200, C: 200, **dict.fromkeys([NR, OF2, V, AD, XO, XC], 404)}),
+    ("intake:edit", "get", {A: 302, OF: 200, C: 200, **dict.fromkeys([NR, OF2, V, AD, XO, XC], 404)}),
+    ("intake:close", "post", {A: 302, OF: 302, C: 302, **dict.fromkeys([NR, OF2, V, AD, XO, XC], 404)}),
+    ("intake:consent", "get", {A: 302, OF: 200, C: 200, **dict.fromkeys([NR, OF2, V, AD, XO, XC], 404)}),
     (
         "intake:consent_revoke",
         "post",
-        {A: 302, OF: 302, C: 302, **dict.fromkeys([O, OF2, V, AD, XO, XC], 404)},
+        {A: 302, OF: 302, C: 302, **dict.fromkeys([NR, OF2, V, AD, XO, XC], 404)},
     ),
-    ("volunteers:home", "get", {A: 302, V: 200, **dict.fromkeys([O, OF, OF2, C, AD, XO, XC], 403)}),
+    ("volunteers:home", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     # The Django admin is for administrators only (is_staff is given to administrators alone).
-    ("admin:index", "get", {A: 302, AD: 200, **dict.fromkeys([O, OF, OF2, C, V, XO, XC], 302)}),
+    ("admin:index", "get", {A: 302, AD: 200, **dict.fromkeys([NR, OF, OF2, C, V, XO, XC], 302)}),
     (
         "admin:accounts_user_changelist",
         "get",
-        {A: 302, AD: 200, **dict.fromkeys([O, OF, OF2, C, V, XO, XC], 302)},
+        {A: 302, AD: 200, **dict.fromkeys([NR, OF, OF2, C, V, XO, XC], 302)},
     ),
 ]
 CASES = [(name, method, user, expected[user]) for name, method, expected in TABLE for user in USERS]

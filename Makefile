@@ -1,0 +1,72 @@
+# Harbor: the everyday commands. `make` alone lists them.
+#
+# With DATABASE_URL and REDIS_URL unset (the default), nothing needs to be installed but Python:
+# settings start an embedded PostgreSQL under var/pgdata and Celery uses a filesystem broker
+# under var/celery. Set them (in the environment or in .env) to use real servers.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The port `make run` serves on (127.0.0.1 only), e.g. `make run WEB_PORT=8001`.
+WEB_PORT ?= 8000
+# pytest-xdist workers for `make test` (each gets its own test database); JOBS=0 runs serially.
+JOBS ?= auto
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k intake -x"` or PYTEST_ARGS=--create-db.
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv install run test lint format db-stop clean
+
+help: ## List the targets
+	@echo "Harbor — make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installs only when pyproject.toml changes. The code runs from the checkout (pyproject has
+# packages = []), so only the pinned dependencies and the dev extra are installed, read straight
+# from pyproject.toml: no build of the project, no egg-info or build/ left in the checkout.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+		print(*p["dependencies"], *p["optional-dependencies"]["dev"], sep="\n")' > $(VENV)/requirements.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements.txt
+	@touch $@
+
+venv: $(STAMP) ## Create .venv and install the pinned dependencies (instant when up to date)
+install: venv ## Same as venv
+
+# DJANGO_DEBUG defaults to true for `make run` only (set it in the environment to override).
+run: export DJANGO_DEBUG ?= true
+run: $(STAMP) ## Migrate, load the demo data, then serve web + Celery worker + beat on http://127.0.0.1:8000/
+	@mkdir -p var/celery
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "Harbor is starting on http://127.0.0.1:$(WEB_PORT)/  (Ctrl-C stops web, worker and beat)"
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_PORT=$(WEB_PORT) $(BIN)/honcho start -f Procfile.dev
+
+test: $(STAMP) ## Run the test suite (pytest); exits with pytest's status
+	$(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
+
+lint: $(STAMP) ## Check formatting and lint rules (ruff)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(STAMP) ## Reformat and apply safe lint fixes (ruff)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+db-stop: ## Stop the embedded PostgreSQL (a no-op when it is not running)
+	@if [ -x $(BIN)/python ] && [ -f var/pgdata/postmaster.pid ]; then \
+		$(BIN)/python -m config.embedded_postgres stop; \
+	else \
+		echo "embedded PostgreSQL is not running"; \
+	fi
+
+clean: db-stop ## Stop the embedded PostgreSQL and delete var/ (its data, the broker, beat state)
+	rm -rf var/ staticfiles/

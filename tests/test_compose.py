@@ -1,0 +1,212 @@
+"""The deployment files agree with each other and with settings.
+
+docker-compose.yml runs what the Procfile runs, on healthy PostgreSQL and Redis; .env.example
+documents exactly the variables config/settings.py reads; CI runs the README's `make test`.
+These tests read files only: no database, no Django.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SERVICES = ("web", "worker", "beat")
+BACKING_SERVICES = ("postgres", "redis")
+
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
+_VARIABLE = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+_PROCFILE_LINE = re.compile(r"^(?P<name>[A-Za-z0-9_-]+):\s*(?P<command>.+?)\s*$")
+_ENV_EXAMPLE_LINE = re.compile(r"^#?\s*(?P<name>[A-Z][A-Z0-9_]*)=")
+# env("X"), env.bool("X", ...), env.str(...), env.list(...), env.db("X"), env.int(...), ...
+_SETTINGS_ENV_READ = re.compile(r"""\benv(?:\.\w+)?\(\s*["'](?P<name>[A-Z][A-Z0-9_]*)["']""")
+
+
+def _read(name: str) -> str:
+    return (ROOT / name).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(_read("docker-compose.yml"))
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict) -> dict:
+    return compose.get("services") or {}
+
+
+@pytest.fixture(scope="module")
+def procfile() -> dict[str, str]:
+    processes = {}
+    for line in _read("Procfile").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _PROCFILE_LINE.match(line)
+        assert match, f"not a Procfile line: {line!r}"
+        processes[match["name"]] = match["command"]
+    return processes
+
+
+@pytest.fixture(scope="module")
+def settings_text() -> str:
+    return _read("config/settings.py")
+
+
+def _resolve_defaults(text: str) -> str:
+    """Expands ${NAME:-default} to its default (and ${NAME} or ${NAME:?msg} to ""), as a shell
+    or compose would with the variable unset; `$$` is compose's escaped `$`."""
+
+    def default(match: re.Match) -> str:
+        return match["arg"] if match["op"] in (":-", "-") else ""
+
+    return _VARIABLE.sub(default, text).replace("$$", "$")
+
+
+def _argv(command: str | list[str]) -> list[str]:
+    if isinstance(command, list):
+        return [_resolve_defaults(str(part)) for part in command]
+    return shlex.split(_resolve_defaults(command))
+
+
+def _environment(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):  # the ["KEY=value", ...] form
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def _env_example_names() -> list[str]:
+    return [m["name"] for line in _read(".env.example").splitlines() if (m := _ENV_EXAMPLE_LINE.match(line))]
+
+
+# --- docker-compose.yml ------------------------------------------------------------------------
+
+
+def test_compose_has_every_service(services: dict) -> None:
+    missing = {*APP_SERVICES, *BACKING_SERVICES} - set(services)
+    assert not missing, f"docker-compose.yml lacks services: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(("service", "prefix"), [("postgres", "postgres:16"), ("redis", "redis:7")])
+def test_backing_service_images(services: dict, service: str, prefix: str) -> None:
+    image = str(services.get(service, {}).get("image", ""))
+    assert image.startswith(prefix), f"{service} image is {image!r}, expected {prefix}…"
+
+
+@pytest.mark.parametrize("service", ["postgres", "redis", "web"])
+def test_healthchecks(services: dict, service: str) -> None:
+    healthcheck = services.get(service, {}).get("healthcheck") or {}
+    assert healthcheck.get("test"), f"{service} has no healthcheck test"
+    assert not healthcheck.get("disable"), f"{service}'s healthcheck is disabled"
+    assert healthcheck.get("test") != ["NONE"], f"{service}'s healthcheck is disabled"
+
+
+def test_web_healthcheck_calls_healthz(services: dict) -> None:
+    test = services.get("web", {}).get("healthcheck", {}).get("test") or []
+    joined = " ".join(test) if isinstance(test, list) else str(test)
+    assert "/healthz" in joined
+
+
+@pytest.mark.parametrize(
+    ("service", "target"), [("postgres", "/var/lib/postgresql/data"), ("redis", "/data")]
+)
+def test_backing_services_keep_data_in_named_volumes(compose: dict, service: str, target: str) -> None:
+    volumes = compose.get("services", {}).get(service, {}).get("volumes") or []
+    declared = set(compose.get("volumes") or {})
+    mounts = {}
+    for volume in volumes:
+        if isinstance(volume, dict):
+            mounts[volume.get("target")] = volume.get("source")
+        else:
+            source, _, rest = str(volume).partition(":")
+            mounts[rest.split(":")[0]] = source
+    assert target in mounts, f"{service} does not mount a volume at {target}"
+    assert mounts[target] in declared, f"{service}'s {target} is not a named volume declared at the top"
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_commands_match_procfile(services: dict, procfile: dict[str, str], service: str) -> None:
+    assert service in procfile, f"Procfile has no {service!r} process"
+    command = services.get(service, {}).get("command")
+    assert command, f"{service} has no command in docker-compose.yml"
+    assert _argv(command) == _argv(procfile[service])
+
+
+def test_migrations_run_once_before_the_app(services: dict, procfile: dict[str, str]) -> None:
+    release = _argv(procfile.get("release", ""))
+    assert release == ["python", "manage.py", "migrate", "--noinput"]
+    assert _argv(services.get("migrate", {}).get("command", "")) == release
+    for service in APP_SERVICES:
+        depends_on = services.get(service, {}).get("depends_on") or {}
+        assert isinstance(depends_on, dict), f"{service}: depends_on needs conditions"
+        condition = (depends_on.get("migrate") or {}).get("condition")
+        assert condition == "service_completed_successfully", f"{service} may start before migrations"
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_waits_for_healthy_backing_services(services: dict, service: str) -> None:
+    depends_on = services.get(service, {}).get("depends_on") or {}
+    assert isinstance(depends_on, dict), f"{service}: the list form of depends_on has no condition"
+    for backing in BACKING_SERVICES:
+        condition = (depends_on.get(backing) or {}).get("condition")
+        assert condition == "service_healthy", f"{service} does not wait for a healthy {backing}"
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_environment(services: dict, service: str) -> None:
+    env = _environment(services.get(service, {}))
+    assert env.get("DATABASE_URL", "").startswith("postgres://"), f"{service}: DATABASE_URL"
+    assert env.get("REDIS_URL", "").startswith("redis://"), f"{service}: REDIS_URL"
+    assert re.fullmatch(r"\$\{DJANGO_SECRET_KEY:\?.+\}", env.get("DJANGO_SECRET_KEY", "")), (
+        f"{service}: DJANGO_SECRET_KEY must come from the environment and be required"
+    )
+    assert env.get("HARBOR_MANIFEST_STATIC") == "true", f"{service}: HARBOR_MANIFEST_STATIC"
+    assert env.get("DJANGO_SECURE_COOKIES") == "true", f"{service}: DJANGO_SECURE_COOKIES"
+    assert "DJANGO_ALLOWED_HOSTS" in env, f"{service}: DJANGO_ALLOWED_HOSTS"
+
+
+# --- .env.example ------------------------------------------------------------------------------
+
+
+def test_env_example_names_only_variables_settings_read(settings_text: str) -> None:
+    names = _env_example_names()
+    assert names, ".env.example names no variable"
+    unread = [name for name in names if not re.search(rf"""["']{name}["']""", settings_text)]
+    assert not unread, f".env.example names variables config/settings.py never reads: {unread}"
+
+
+def test_env_example_documents_every_variable_settings_read(settings_text: str) -> None:
+    read = {m["name"] for m in _SETTINGS_ENV_READ.finditer(settings_text)}
+    assert read, "found no env(...) read in config/settings.py"
+    undocumented = sorted(read - set(_env_example_names()))
+    assert not undocumented, f"config/settings.py reads variables .env.example lacks: {undocumented}"
+
+
+def test_env_example_leaves_database_and_redis_unset() -> None:
+    active = {
+        line.split("=", 1)[0].strip()
+        for line in _read(".env.example").splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    assert not active & {"DATABASE_URL", "REDIS_URL"}, "unset means embedded PostgreSQL / filesystem broker"
+
+
+# --- Makefile and CI ---------------------------------------------------------------------------
+
+
+def test_makefile_has_a_test_target() -> None:
+    assert re.search(r"^test:", _read("Makefile"), re.MULTILINE), "Makefile has no test target"
+
+
+def test_ci_runs_make_test() -> None:
+    ci = ROOT / ".ci" / "run"
+    assert ci.is_file(), ".ci/run is missing"
+    commands = [line.strip() for line in ci.read_text(encoding="utf-8").splitlines()]
+    assert any(re.match(r"make test(\s|$)", line) for line in commands if not line.startswith("#")), (
+        ".ci/run does not call `make test`"
+    )
