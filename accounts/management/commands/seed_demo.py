@@ -140,9 +140,7 @@ class Command(BaseCommand):
             f"  {len(volunteers)} volunteers ({shifts_added} new shifts, next {SHIFT_DAYS} days covered), "
             f"{Facility.objects.count()} facilities ({facilities_added} new)\n"
         )
-        self.stdout.write(
-            "  Sign in at http://127.0.0.1:8000/ with (demo passwords, never for real records):"
-        )
+        self.stdout.write("  Sign in with these demo logins (public passwords: never for real records):")
         for role, username, password in [*logins, (Role.VOLUNTEER, "volunteer", VOLUNTEER_PASSWORD)]:
             self.stdout.write(f"    {Role(role).label:<22} {username:<14} {password}")
         self.stdout.write("")
