@@ -13,9 +13,13 @@ ALLOWED_CONTROL_CHARACTERS = {"\n", "\r", "\t"}
 DEFAULT_TEXT_LIMIT = 5000
 
 
-def reject_control_characters(value: str) -> None:
-    """Refuse invisible control characters (a pasted terminal escape, a NUL byte…)."""
-    for char in value:
+def reject_control_characters(value: object) -> None:
+    """Refuse invisible control characters (a pasted terminal escape, a NUL byte…).
+
+    Some text fields clean to an object (a phone number field gives a ``PhoneNumber``): its text
+    is what is checked.
+    """
+    for char in str(value):
         if unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co"} and char not in ALLOWED_CONTROL_CHARACTERS:
             raise ValidationError("Please remove the invisible control characters from this text.")
 
@@ -36,6 +40,7 @@ class CleanTextFormMixin:
                     field.validators.append(_single_line)
 
 
-def _single_line(value: str) -> None:
-    if "\n" in value or "\r" in value:
+def _single_line(value: object) -> None:
+    text = str(value)
+    if "\n" in text or "\r" in text:
         raise ValidationError("Please keep this to one line.")

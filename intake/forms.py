@@ -16,6 +16,7 @@ from .models import ADULT_AGE, MAX_AGE, Consent, Intake, Person, age_on
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+PERSON_CHOICE_ERROR = "That earlier record could not be linked. Please choose again."
 
 
 def validate_date_of_birth(value: date) -> None:
@@ -88,7 +89,9 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
         age = age_on(dob, timezone.localdate()) if dob else approximate_age
         if age is not None and age < ADULT_AGE:
             data["under_18"] = True
-        if data.get("under_18"):
+        # Emergency care comes first: a minor sent to the ER is recorded without waiting for a
+        # guardian (the intake is closed as a medical transfer and nobody is paged).
+        if data.get("under_18") and not data.get("needs_emergency_care"):
             for field in ("guardian_name", "guardian_relationship"):
                 if not data.get(field):
                     self.add_error(field, "Required for someone under 18.")
@@ -99,6 +102,9 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
                 )
         if data.get("items_surrendered") and not data.get("surrendered_items"):
             self.add_error("surrendered_items", "Say what kind of items were surrendered (type only).")
+        if self.has_error("person_choice"):
+            # A hidden field: its own error would never be shown to the officer.
+            self.add_error(None, PERSON_CHOICE_ERROR)
         return data
 
     def chosen_department(self):
@@ -185,6 +191,8 @@ class IntakeDetailsForm(CleanTextFormMixin, CrispyFormMixin, forms.ModelForm):
             "companion_gender",
             "needs",
             "notes",
+            "guardian_name",
+            "guardian_relationship",
         ]
         widgets = {
             "last_use_at": DATETIME_INPUT,
@@ -198,6 +206,10 @@ class IntakeDetailsForm(CleanTextFormMixin, CrispyFormMixin, forms.ModelForm):
         choices=Intake._meta.get_field("substances").base_field.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
+    )
+    # Asked for when a corrected date of birth shows the person is under 18.
+    guardian_consent = forms.BooleanField(
+        label="The parent or guardian has given consent for the program to help", required=False
     )
 
     def clean_last_use_at(self):
@@ -233,6 +245,10 @@ class ConsentForm(CleanTextFormMixin, CrispyFormMixin, forms.ModelForm):
             "recipients": forms.Textarea(attrs={"rows": 2}),
             "purpose": forms.Textarea(attrs={"rows": 2}),
             "expires_on": DATE_INPUT,
+        }
+        help_texts = {
+            "expires_on": "A date when this consent ends…",
+            "expiry_event": "…or instead, an event that ends it (for example: “when I finish treatment”).",
         }
         labels = {
             "notice_acknowledged": "I have read the notice above about the confidentiality of my records.",

@@ -131,7 +131,9 @@ class Intake(models.Model):
 
     # Safety screen (each answer recorded).
     needs_emergency_care = models.BooleanField("needs emergency medical care now", default=False)
-    warrant_check = models.CharField(max_length=20, choices=WarrantCheck.choices, default=WarrantCheck.NOT_CHECKED)
+    warrant_check = models.CharField(
+        max_length=20, choices=WarrantCheck.choices, default=WarrantCheck.NOT_CHECKED
+    )
     weapons_on_person = models.BooleanField(default=False)
     under_18 = models.BooleanField("under 18", default=False)
     guardian_name = models.CharField(max_length=150, blank=True)
@@ -142,7 +144,9 @@ class Intake(models.Model):
     surrendered_items_disposed = models.BooleanField(default=False)
 
     # Clinical picture, completed later by the officer, a coordinator or the companion.
-    substances = ArrayField(models.CharField(max_length=20, choices=Substance.choices), default=list, blank=True)
+    substances = ArrayField(
+        models.CharField(max_length=20, choices=Substance.choices), default=list, blank=True
+    )
     last_use_at = models.DateTimeField("last use (approximate)", null=True, blank=True)
     overdose_history = models.CharField(max_length=20, choices=OverdoseHistory.choices, blank=True)
     medical_concerns = models.TextField(blank=True)
@@ -169,7 +173,11 @@ class Intake(models.Model):
                 name="intake_closed_has_reason",
             ),
             models.CheckConstraint(
-                condition=Q(under_18=False) | Q(guardian_consent_at__isnull=False) & ~Q(guardian_name=""),
+                condition=(
+                    Q(under_18=False)
+                    | Q(guardian_consent_at__isnull=False) & ~Q(guardian_name="")
+                    | Q(close_reason="medical_transfer")
+                ),
                 name="intake_minor_has_guardian_consent",
             ),
         ]
@@ -246,7 +254,9 @@ class Consent(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="consents")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents")
-    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="consents", null=True, blank=True)
+    intake = models.ForeignKey(
+        Intake, on_delete=models.PROTECT, related_name="consents", null=True, blank=True
+    )
 
     patient_name = models.CharField(max_length=200)
     disclosing_party = models.CharField("who may disclose", max_length=300)

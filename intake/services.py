@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Department, User
 
-from .models import Consent, Intake, IntakeEvent, Person
+from .models import ADULT_AGE, Consent, Intake, IntakeEvent, Person
 
 Status = Intake.Status
 
@@ -57,8 +57,10 @@ def intake_create(
             person.full_clean()
             person.save()
 
-        intake = Intake(department=department, person=person, logged_by=officer, arrived_at=now, **intake_data)
-        if intake.under_18 and intake.guardian_consent_at is None:
+        intake = Intake(
+            department=department, person=person, logged_by=officer, arrived_at=now, **intake_data
+        )
+        if intake.under_18 and intake.guardian_name and intake.guardian_consent_at is None:
             intake.guardian_consent_at = now
         if intake.needs_emergency_care:
             intake.status = Status.CLOSED
@@ -69,7 +71,9 @@ def intake_create(
         intake.full_clean(exclude=["person", "logged_by", "department"])
         intake.save()
 
-        IntakeEvent.objects.create(intake=intake, from_status="", to_status=Status.WAITING_FOR_COMPANION, actor=officer, at=now)
+        IntakeEvent.objects.create(
+            intake=intake, from_status="", to_status=Status.WAITING_FOR_COMPANION, actor=officer, at=now
+        )
         if intake.status == Status.CLOSED:
             IntakeEvent.objects.create(
                 intake=intake,
@@ -87,17 +91,23 @@ def _locked(intake: Intake) -> Intake:
 
 
 def intake_transition(*, intake: Intake, to_status: str, actor: User | None) -> Intake:
-    """Move an open intake along the workflow. Locks the row; records the event."""
+    """Move an open intake along the workflow. Locks the row; records the event.
+
+    Back to waiting (the companion dropped out) asks for a companion again at once, through
+    ``companion_needed_at``; any other move means no companion is needed any more.
+    """
     with transaction.atomic():
         locked = _locked(intake)
         if to_status not in TRANSITIONS[locked.status]:
             raise TransitionError(
                 f"An intake that is {locked.get_status_display().lower()} cannot move to that state."
             )
-        event = IntakeEvent(intake=locked, from_status=locked.status, to_status=to_status, actor=actor)
+        now = timezone.now()
+        event = IntakeEvent(
+            intake=locked, from_status=locked.status, to_status=to_status, actor=actor, at=now
+        )
         locked.status = to_status
-        if to_status != Status.WAITING_FOR_COMPANION:
-            locked.companion_needed_at = None
+        locked.companion_needed_at = now if to_status == Status.WAITING_FOR_COMPANION else None
         locked.save(update_fields=["status", "companion_needed_at", "updated_at"])
         event.save()
     return locked
@@ -113,21 +123,38 @@ def intake_close(*, intake: Intake, actor: User, reason: str) -> Intake:
             raise TransitionError("This walk-in is already closed or placed.")
         now = timezone.now()
         event = IntakeEvent(
-            intake=locked, from_status=locked.status, to_status=Status.CLOSED, close_reason=reason, actor=actor, at=now
+            intake=locked,
+            from_status=locked.status,
+            to_status=Status.CLOSED,
+            close_reason=reason,
+            actor=actor,
+            at=now,
         )
         locked.status = Status.CLOSED
         locked.close_reason = reason
         locked.closed_at = now
         locked.companion_needed_at = None
-        locked.save(update_fields=["status", "close_reason", "closed_at", "companion_needed_at", "updated_at"])
+        locked.save(
+            update_fields=["status", "close_reason", "closed_at", "companion_needed_at", "updated_at"]
+        )
         event.save()
     return locked
 
 
 def intake_update_details(
-    *, intake: Intake, actor: User, person_data: dict[str, Any], intake_data: dict[str, Any]
+    *,
+    intake: Intake,
+    actor: User,
+    person_data: dict[str, Any],
+    intake_data: dict[str, Any],
+    guardian_consent: bool = False,
 ) -> Intake:
-    """Complete or correct the record after the first two minutes at the desk."""
+    """Complete or correct the record after the first two minutes at the desk.
+
+    A corrected date of birth or age can show that the person is under 18: the intake is then
+    marked so, and a guardian's consent (``guardian_consent`` with the guardian's name) must be
+    recorded in the same save, or nothing is saved (ValidationError naming the guardian fields).
+    """
     with transaction.atomic():
         locked = _locked(intake)
         person = Person.objects.select_for_update().get(pk=locked.person_id)
@@ -137,6 +164,19 @@ def intake_update_details(
         person.save()
         for field, value in intake_data.items():
             setattr(locked, field, value)
+        age = person.age_on(locked.arrived_at.date())
+        if age is not None and age < ADULT_AGE:
+            locked.under_18 = True
+        needs_guardian = locked.under_18 and locked.close_reason != Intake.CloseReason.MEDICAL_TRANSFER
+        if needs_guardian and locked.guardian_consent_at is None:
+            if not (guardian_consent and locked.guardian_name and locked.guardian_relationship):
+                raise ValidationError(
+                    {
+                        "guardian_name": "This person is under 18: record a parent or guardian's "
+                        "name, relationship and consent before saving."
+                    }
+                )
+            locked.guardian_consent_at = timezone.now()
         locked.full_clean(exclude=["person", "logged_by", "department"])
         locked.save()
     return locked
@@ -145,7 +185,9 @@ def intake_update_details(
 def consent_record(*, intake: Intake, actor: User, data: dict[str, Any]) -> Consent:
     """Record a 42 CFR 2.31 consent the person (or their guardian) read and signed."""
     with transaction.atomic():
-        consent = Consent(department=intake.department, person=intake.person, intake=intake, recorded_by=actor, **data)
+        consent = Consent(
+            department=intake.department, person=intake.person, intake=intake, recorded_by=actor, **data
+        )
         consent.signed_at = timezone.now()
         consent.full_clean()
         consent.save()

@@ -17,6 +17,7 @@ from accounts.permissions import role_required
 
 from . import selectors, services
 from .forms import (
+    PERSON_CHOICE_ERROR,
     CloseIntakeForm,
     ConsentForm,
     IntakeDetailsForm,
@@ -58,7 +59,7 @@ def intake_list(request: HttpRequest) -> HttpResponse:
 @role_required(*STAFF)
 def walk_in_create(request: HttpRequest) -> HttpResponse:
     """Log a walk-in in one step. When they may have been here before, ask once whether to link."""
-    departments = list(selectors.departments_for_walk_ins(user=request.user))
+    departments = selectors.departments_for_walk_ins(user=request.user)
     form = WalkInForm(request.POST or None, departments=departments)
     matches = []
     if request.method == "POST" and form.is_valid():
@@ -74,7 +75,7 @@ def walk_in_create(request: HttpRequest) -> HttpResponse:
             )
             existing_person = next((p for p in candidates if str(p.pk) == choice), None)
             if existing_person is None:
-                form.add_error(None, "That earlier record could not be linked. Please choose again.")
+                form.add_error(None, PERSON_CHOICE_ERROR)
         elif not choice:
             matches = selectors.people_matching(
                 department=department,
@@ -122,14 +123,19 @@ def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     person_form = PersonDetailsForm(request.POST or None, instance=intake.person, prefix="person")
     intake_form = IntakeDetailsForm(request.POST or None, instance=intake, prefix="intake")
     if request.method == "POST" and person_form.is_valid() and intake_form.is_valid():
-        services.intake_update_details(
-            intake=intake,
-            actor=request.user,
-            person_data={f: person_form.cleaned_data[f] for f in PersonDetailsForm.Meta.fields},
-            intake_data={f: intake_form.cleaned_data[f] for f in IntakeDetailsForm.Meta.fields},
-        )
-        messages.success(request, "Saved.")
-        return redirect("intake:detail", intake_id=intake.pk)
+        try:
+            services.intake_update_details(
+                intake=intake,
+                actor=request.user,
+                person_data={f: person_form.cleaned_data[f] for f in PersonDetailsForm.Meta.fields},
+                intake_data={f: intake_form.cleaned_data[f] for f in IntakeDetailsForm.Meta.fields},
+                guardian_consent=intake_form.cleaned_data["guardian_consent"],
+            )
+        except ValidationError as error:
+            intake_form.add_error(None, error.messages)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("intake:detail", intake_id=intake.pk)
     return render(
         request,
         "intake/edit.html",

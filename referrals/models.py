@@ -61,7 +61,9 @@ class Facility(models.Model):
     hours = models.CharField(max_length=200, blank=True)
     website = models.URLField(blank=True)
     levels_of_care = ArrayField(models.CharField(max_length=8, choices=LevelOfCare.choices), default=list)
-    medications = ArrayField(models.CharField(max_length=20, choices=Medication.choices), default=list, blank=True)
+    medications = ArrayField(
+        models.CharField(max_length=20, choices=Medication.choices), default=list, blank=True
+    )
     gender_served = models.CharField(max_length=10, choices=GenderServed.choices, default=GenderServed.ALL)
     minimum_age = models.PositiveSmallIntegerField(default=18)
     maximum_age = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -78,7 +80,9 @@ class Facility(models.Model):
         verbose_name_plural = "facilities"
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["name", "street_address", "town"], name="facility_unique_address"),
+            models.UniqueConstraint(
+                fields=["name", "street_address", "town"], name="facility_unique_address"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -86,4 +90,6 @@ class Facility(models.Model):
 
     @property
     def capacity_is_stale(self) -> bool:
-        return self.capacity_updated_at is None or timezone.now() - self.capacity_updated_at > CAPACITY_FRESH_FOR
+        return (
+            self.capacity_updated_at is None or timezone.now() - self.capacity_updated_at > CAPACITY_FRESH_FOR
+        )

@@ -85,7 +85,9 @@ class IntakeFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def first_event(self, create, extracted, **kwargs):
         if create:
-            IntakeEvent.objects.create(intake=self, to_status=self.status, actor=self.logged_by, at=self.arrived_at)
+            IntakeEvent.objects.create(
+                intake=self, to_status=self.status, actor=self.logged_by, at=self.arrived_at
+            )
 
 
 class ConsentFactory(factory.django.DjangoModelFactory):
@@ -115,7 +117,9 @@ class VolunteerFactory(factory.django.DjangoModelFactory):
     languages = factory.LazyFunction(lambda: ["en"])
     background_check_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
     training_completed_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=20))
-    confidentiality_agreement_signed_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=20))
+    confidentiality_agreement_signed_on = factory.LazyFunction(
+        lambda: timezone.localdate() - timedelta(days=20)
+    )
 
 
 class ShiftFactory(factory.django.DjangoModelFactory):

@@ -11,179 +11,575 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('first_name', models.CharField(max_length=100, verbose_name='first name or alias')),
-                ('last_name', models.CharField(blank=True, max_length=100)),
-                ('date_of_birth', models.DateField(blank=True, null=True)),
-                ('approximate_age', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(110)])),
-                ('gender', models.CharField(blank=True, choices=[('woman', 'Woman'), ('man', 'Man'), ('nonbinary', 'Non-binary'), ('self_described', 'Self-described'), ('undisclosed', 'Prefers not to say')], max_length=20)),
-                ('pronouns', models.CharField(blank=True, max_length=40)),
-                ('preferred_language', models.CharField(choices=[('en', 'English'), ('es', 'Spanish'), ('pt', 'Portuguese'), ('ht', 'Haitian Creole'), ('zh', 'Chinese'), ('vi', 'Vietnamese'), ('ar', 'Arabic'), ('ru', 'Russian'), ('fr', 'French'), ('ase', 'American Sign Language'), ('other', 'Other')], default='en', max_length=8)),
-                ('phone', phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None)),
-                ('town', models.CharField(blank=True, max_length=100)),
-                ('insurance', models.CharField(blank=True, choices=[('', 'Unknown'), ('medicaid', 'MassHealth / Medicaid'), ('medicare', 'Medicare'), ('private', 'Private insurance'), ('none', 'None / self-pay')], max_length=20)),
-                ('insurance_member_id', models.CharField(blank=True, max_length=50)),
-                ('veteran', models.BooleanField(blank=True, null=True)),
-                ('emergency_contact_name', models.CharField(blank=True, max_length=150)),
-                ('emergency_contact_phone', phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='accounts.department')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("first_name", models.CharField(max_length=100, verbose_name="first name or alias")),
+                ("last_name", models.CharField(blank=True, max_length=100)),
+                ("date_of_birth", models.DateField(blank=True, null=True)),
+                (
+                    "approximate_age",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(110),
+                        ],
+                    ),
+                ),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("woman", "Woman"),
+                            ("man", "Man"),
+                            ("nonbinary", "Non-binary"),
+                            ("self_described", "Self-described"),
+                            ("undisclosed", "Prefers not to say"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("pronouns", models.CharField(blank=True, max_length=40)),
+                (
+                    "preferred_language",
+                    models.CharField(
+                        choices=[
+                            ("en", "English"),
+                            ("es", "Spanish"),
+                            ("pt", "Portuguese"),
+                            ("ht", "Haitian Creole"),
+                            ("zh", "Chinese"),
+                            ("vi", "Vietnamese"),
+                            ("ar", "Arabic"),
+                            ("ru", "Russian"),
+                            ("fr", "French"),
+                            ("ase", "American Sign Language"),
+                            ("other", "Other"),
+                        ],
+                        default="en",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "phone",
+                    phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None),
+                ),
+                ("town", models.CharField(blank=True, max_length=100)),
+                (
+                    "insurance",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Unknown"),
+                            ("medicaid", "MassHealth / Medicaid"),
+                            ("medicare", "Medicare"),
+                            ("private", "Private insurance"),
+                            ("none", "None / self-pay"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("insurance_member_id", models.CharField(blank=True, max_length=50)),
+                ("veteran", models.BooleanField(blank=True, null=True)),
+                ("emergency_contact_name", models.CharField(blank=True, max_length=150)),
+                (
+                    "emergency_contact_phone",
+                    phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="accounts.department",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'people',
+                "verbose_name_plural": "people",
             },
         ),
         migrations.CreateModel(
-            name='Intake',
+            name="Intake",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('arrived_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('waiting_for_companion', 'Waiting for a companion'), ('companion_assigned', 'Companion on the way'), ('companion_arrived', 'Companion arrived'), ('searching_placement', 'Searching for a placement'), ('placed', 'Placed in treatment'), ('closed', 'Closed')], default='waiting_for_companion', max_length=30)),
-                ('close_reason', models.CharField(blank=True, choices=[('declined_treatment', 'Declined treatment'), ('left_before_placement', 'Left before placement'), ('medical_transfer', 'Medical transfer (sent to the ER)'), ('ineligible', 'Ineligible'), ('referred_elsewhere', 'Referred elsewhere'), ('duplicate', 'Duplicate record')], max_length=30)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('companion_needed_at', models.DateTimeField(blank=True, null=True)),
-                ('needs_emergency_care', models.BooleanField(default=False, verbose_name='needs emergency medical care now')),
-                ('warrant_check', models.CharField(choices=[('not_checked', 'Not checked'), ('none', 'No outstanding warrant'), ('proceed', 'Warrant found; program policy allows help to proceed'), ('not_eligible', 'Warrant found; program policy excludes')], default='not_checked', max_length=20)),
-                ('weapons_on_person', models.BooleanField(default=False)),
-                ('under_18', models.BooleanField(default=False, verbose_name='under 18')),
-                ('guardian_name', models.CharField(blank=True, max_length=150)),
-                ('guardian_relationship', models.CharField(blank=True, max_length=60)),
-                ('guardian_consent_at', models.DateTimeField(blank=True, null=True)),
-                ('items_surrendered', models.BooleanField(default=False, verbose_name='drugs or equipment surrendered')),
-                ('surrendered_items', models.CharField(blank=True, max_length=200, verbose_name='what was surrendered')),
-                ('surrendered_items_disposed', models.BooleanField(default=False)),
-                ('substances', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('opioids', 'Opioids (heroin, fentanyl, pills)'), ('alcohol', 'Alcohol'), ('stimulants', 'Stimulants (cocaine, methamphetamine)'), ('benzodiazepines', 'Benzodiazepines'), ('cannabis', 'Cannabis'), ('other', 'Other')], max_length=20), blank=True, default=list, size=None)),
-                ('last_use_at', models.DateTimeField(blank=True, null=True, verbose_name='last use (approximate)')),
-                ('overdose_history', models.CharField(blank=True, choices=[('', 'Unknown'), ('never', 'Never'), ('past_month', 'In the past month'), ('past_year', 'In the past year'), ('longer_ago', 'More than a year ago')], max_length=20)),
-                ('medical_concerns', models.TextField(blank=True)),
-                ('mental_health_concerns', models.TextField(blank=True)),
-                ('pregnancy', models.CharField(blank=True, choices=[('', 'Unknown / not asked'), ('no', 'No'), ('yes', 'Yes'), ('not_applicable', 'Not applicable')], max_length=20)),
-                ('companion_language', models.CharField(choices=[('en', 'English'), ('es', 'Spanish'), ('pt', 'Portuguese'), ('ht', 'Haitian Creole'), ('zh', 'Chinese'), ('vi', 'Vietnamese'), ('ar', 'Arabic'), ('ru', 'Russian'), ('fr', 'French'), ('ase', 'American Sign Language'), ('other', 'Other')], default='en', max_length=8)),
-                ('companion_gender', models.CharField(blank=True, choices=[('', 'No preference'), ('woman', 'A woman'), ('man', 'A man'), ('nonbinary', 'A non-binary person')], max_length=20)),
-                ('needs', models.TextField(blank=True, verbose_name='needs and preferences')),
-                ('notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='intakes', to='accounts.department')),
-                ('logged_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='intakes', to='intake.person')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("arrived_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting_for_companion", "Waiting for a companion"),
+                            ("companion_assigned", "Companion on the way"),
+                            ("companion_arrived", "Companion arrived"),
+                            ("searching_placement", "Searching for a placement"),
+                            ("placed", "Placed in treatment"),
+                            ("closed", "Closed"),
+                        ],
+                        default="waiting_for_companion",
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "close_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("declined_treatment", "Declined treatment"),
+                            ("left_before_placement", "Left before placement"),
+                            ("medical_transfer", "Medical transfer (sent to the ER)"),
+                            ("ineligible", "Ineligible"),
+                            ("referred_elsewhere", "Referred elsewhere"),
+                            ("duplicate", "Duplicate record"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("companion_needed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "needs_emergency_care",
+                    models.BooleanField(default=False, verbose_name="needs emergency medical care now"),
+                ),
+                (
+                    "warrant_check",
+                    models.CharField(
+                        choices=[
+                            ("not_checked", "Not checked"),
+                            ("none", "No outstanding warrant"),
+                            ("proceed", "Warrant found; program policy allows help to proceed"),
+                            ("not_eligible", "Warrant found; program policy excludes"),
+                        ],
+                        default="not_checked",
+                        max_length=20,
+                    ),
+                ),
+                ("weapons_on_person", models.BooleanField(default=False)),
+                ("under_18", models.BooleanField(default=False, verbose_name="under 18")),
+                ("guardian_name", models.CharField(blank=True, max_length=150)),
+                ("guardian_relationship", models.CharField(blank=True, max_length=60)),
+                ("guardian_consent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "items_surrendered",
+                    models.BooleanField(default=False, verbose_name="drugs or equipment surrendered"),
+                ),
+                (
+                    "surrendered_items",
+                    models.CharField(blank=True, max_length=200, verbose_name="what was surrendered"),
+                ),
+                ("surrendered_items_disposed", models.BooleanField(default=False)),
+                (
+                    "substances",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("opioids", "Opioids (heroin, fentanyl, pills)"),
+                                ("alcohol", "Alcohol"),
+                                ("stimulants", "Stimulants (cocaine, methamphetamine)"),
+                                ("benzodiazepines", "Benzodiazepines"),
+                                ("cannabis", "Cannabis"),
+                                ("other", "Other"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "last_use_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last use (approximate)"),
+                ),
+                (
+                    "overdose_history",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Unknown"),
+                            ("never", "Never"),
+                            ("past_month", "In the past month"),
+                            ("past_year", "In the past year"),
+                            ("longer_ago", "More than a year ago"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("medical_concerns", models.TextField(blank=True)),
+                ("mental_health_concerns", models.TextField(blank=True)),
+                (
+                    "pregnancy",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Unknown / not asked"),
+                            ("no", "No"),
+                            ("yes", "Yes"),
+                            ("not_applicable", "Not applicable"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "companion_language",
+                    models.CharField(
+                        choices=[
+                            ("en", "English"),
+                            ("es", "Spanish"),
+                            ("pt", "Portuguese"),
+                            ("ht", "Haitian Creole"),
+                            ("zh", "Chinese"),
+                            ("vi", "Vietnamese"),
+                            ("ar", "Arabic"),
+                            ("ru", "Russian"),
+                            ("fr", "French"),
+                            ("ase", "American Sign Language"),
+                            ("other", "Other"),
+                        ],
+                        default="en",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "companion_gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "No preference"),
+                            ("woman", "A woman"),
+                            ("man", "A man"),
+                            ("nonbinary", "A non-binary person"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("needs", models.TextField(blank=True, verbose_name="needs and preferences")),
+                ("notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="intakes",
+                        to="accounts.department",
+                    ),
+                ),
+                (
+                    "logged_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="intakes",
+                        to="intake.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-arrived_at'],
+                "ordering": ["-arrived_at"],
             },
         ),
         migrations.CreateModel(
-            name='Consent',
+            name="Consent",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('patient_name', models.CharField(max_length=200)),
-                ('disclosing_party', models.CharField(max_length=300, verbose_name='who may disclose')),
-                ('information', models.TextField(verbose_name='what information may be disclosed')),
-                ('recipients', models.TextField(verbose_name='to whom (by name or class)')),
-                ('purpose', models.TextField(verbose_name='purpose of the disclosure')),
-                ('revocation_terms', models.TextField(default="You may take back (revoke) this consent at any time, by telling the program's coordinator or any officer at the front desk, in person, by phone or in writing, except for what has already been shared because you agreed.")),
-                ('expires_on', models.DateField(blank=True, null=True)),
-                ('expiry_event', models.CharField(blank=True, max_length=300)),
-                ('notice_text', models.TextField(default="Federal law and regulations protect the confidentiality of the records of this program (42 U.S.C. 290dd-2 and 42 CFR Part 2). In general, the program may not say to anyone outside it that you have asked for help, or share any information that identifies you as someone with a substance use disorder, unless you agree in writing, a court orders it under Part 2, or another narrow exception in the regulations applies (such as a medical emergency). Your records may never be used to investigate or bring criminal charges against you. Breaking these rules is a crime and may be reported to the United States Attorney and to the Secretary of Health and Human Services. You may also complain to this program's coordinator.")),
-                ('notice_acknowledged', models.BooleanField(verbose_name='42 CFR 2.22 notice read and understood')),
-                ('signer', models.CharField(choices=[('person', 'The person'), ('guardian', 'A parent or guardian')], default='person', max_length=20)),
-                ('signature', models.CharField(max_length=200, verbose_name='signature (typed name)')),
-                ('signed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('revocation_note', models.CharField(blank=True, max_length=300)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='accounts.department')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('intake', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='intake.intake')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='intake.person')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("patient_name", models.CharField(max_length=200)),
+                ("disclosing_party", models.CharField(max_length=300, verbose_name="who may disclose")),
+                ("information", models.TextField(verbose_name="what information may be disclosed")),
+                ("recipients", models.TextField(verbose_name="to whom (by name or class)")),
+                ("purpose", models.TextField(verbose_name="purpose of the disclosure")),
+                (
+                    "revocation_terms",
+                    models.TextField(
+                        default="You may take back (revoke) this consent at any time, by telling the program's coordinator or any officer at the front desk, in person, by phone or in writing, except for what has already been shared because you agreed."
+                    ),
+                ),
+                ("expires_on", models.DateField(blank=True, null=True)),
+                ("expiry_event", models.CharField(blank=True, max_length=300)),
+                (
+                    "notice_text",
+                    models.TextField(
+                        default="Federal law and regulations protect the confidentiality of the records of this program (42 U.S.C. 290dd-2 and 42 CFR Part 2). In general, the program may not say to anyone outside it that you have asked for help, or share any information that identifies you as someone with a substance use disorder, unless you agree in writing, a court orders it under Part 2, or another narrow exception in the regulations applies (such as a medical emergency). Your records may never be used to investigate or bring criminal charges against you. Breaking these rules is a crime and may be reported to the United States Attorney and to the Secretary of Health and Human Services. You may also complain to this program's coordinator."
+                    ),
+                ),
+                (
+                    "notice_acknowledged",
+                    models.BooleanField(verbose_name="42 CFR 2.22 notice read and understood"),
+                ),
+                (
+                    "signer",
+                    models.CharField(
+                        choices=[("person", "The person"), ("guardian", "A parent or guardian")],
+                        default="person",
+                        max_length=20,
+                    ),
+                ),
+                ("signature", models.CharField(max_length=200, verbose_name="signature (typed name)")),
+                ("signed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("revocation_note", models.CharField(blank=True, max_length=300)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consents",
+                        to="accounts.department",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "intake",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consents",
+                        to="intake.intake",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consents",
+                        to="intake.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-signed_at'],
+                "ordering": ["-signed_at"],
             },
         ),
         migrations.CreateModel(
-            name='IntakeEvent',
+            name="IntakeEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('waiting_for_companion', 'Waiting for a companion'), ('companion_assigned', 'Companion on the way'), ('companion_arrived', 'Companion arrived'), ('searching_placement', 'Searching for a placement'), ('placed', 'Placed in treatment'), ('closed', 'Closed')], max_length=30)),
-                ('to_status', models.CharField(choices=[('waiting_for_companion', 'Waiting for a companion'), ('companion_assigned', 'Companion on the way'), ('companion_arrived', 'Companion arrived'), ('searching_placement', 'Searching for a placement'), ('placed', 'Placed in treatment'), ('closed', 'Closed')], max_length=30)),
-                ('close_reason', models.CharField(blank=True, choices=[('declined_treatment', 'Declined treatment'), ('left_before_placement', 'Left before placement'), ('medical_transfer', 'Medical transfer (sent to the ER)'), ('ineligible', 'Ineligible'), ('referred_elsewhere', 'Referred elsewhere'), ('duplicate', 'Duplicate record')], max_length=30)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('intake', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='intake.intake')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("waiting_for_companion", "Waiting for a companion"),
+                            ("companion_assigned", "Companion on the way"),
+                            ("companion_arrived", "Companion arrived"),
+                            ("searching_placement", "Searching for a placement"),
+                            ("placed", "Placed in treatment"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("waiting_for_companion", "Waiting for a companion"),
+                            ("companion_assigned", "Companion on the way"),
+                            ("companion_arrived", "Companion arrived"),
+                            ("searching_placement", "Searching for a placement"),
+                            ("placed", "Placed in treatment"),
+                            ("closed", "Closed"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "close_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("declined_treatment", "Declined treatment"),
+                            ("left_before_placement", "Left before placement"),
+                            ("medical_transfer", "Medical transfer (sent to the ER)"),
+                            ("ineligible", "Ineligible"),
+                            ("referred_elsewhere", "Referred elsewhere"),
+                            ("duplicate", "Duplicate record"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "intake",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="intake.intake"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
-                'indexes': [models.Index(fields=['intake', 'at'], name='intakeevent_intake_at_idx')],
+                "ordering": ["at", "id"],
+                "indexes": [models.Index(fields=["intake", "at"], name="intakeevent_intake_at_idx")],
             },
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['department', 'date_of_birth'], name='person_dept_dob_idx'),
+            model_name="person",
+            index=models.Index(fields=["department", "date_of_birth"], name="person_dept_dob_idx"),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.CheckConstraint(condition=models.Q(('date_of_birth__isnull', False), ('approximate_age__isnull', False), _connector='OR'), name='person_has_dob_or_age'),
+            model_name="person",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("date_of_birth__isnull", False), ("approximate_age__isnull", False), _connector="OR"
+                ),
+                name="person_has_dob_or_age",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.CheckConstraint(condition=models.Q(('approximate_age__isnull', True), ('approximate_age__range', (1, 110)), _connector='OR'), name='person_approximate_age_range'),
+            model_name="person",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("approximate_age__isnull", True), ("approximate_age__range", (1, 110)), _connector="OR"
+                ),
+                name="person_approximate_age_range",
+            ),
         ),
         migrations.AddIndex(
-            model_name='intake',
-            index=models.Index(fields=['department', '-arrived_at'], name='intake_dept_arrived_idx'),
+            model_name="intake",
+            index=models.Index(fields=["department", "-arrived_at"], name="intake_dept_arrived_idx"),
         ),
         migrations.AddIndex(
-            model_name='intake',
-            index=models.Index(fields=['department', 'status'], name='intake_dept_status_idx'),
+            model_name="intake",
+            index=models.Index(fields=["department", "status"], name="intake_dept_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='intake',
-            index=models.Index(fields=['logged_by', '-created_at'], name='intake_officer_created_idx'),
+            model_name="intake",
+            index=models.Index(fields=["logged_by", "-created_at"], name="intake_officer_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='intake',
-            index=models.Index(condition=models.Q(('companion_needed_at__isnull', False)), fields=['companion_needed_at'], name='intake_companion_needed_idx'),
+            model_name="intake",
+            index=models.Index(
+                condition=models.Q(("companion_needed_at__isnull", False)),
+                fields=["companion_needed_at"],
+                name="intake_companion_needed_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('closed_at__isnull', False), ('status', 'closed'), models.Q(('close_reason', ''), _negated=True)), models.Q(models.Q(('status', 'closed'), _negated=True), ('close_reason', ''), ('closed_at__isnull', True)), _connector='OR'), name='intake_closed_has_reason'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("closed_at__isnull", False),
+                        ("status", "closed"),
+                        models.Q(("close_reason", ""), _negated=True),
+                    ),
+                    models.Q(
+                        models.Q(("status", "closed"), _negated=True),
+                        ("close_reason", ""),
+                        ("closed_at__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="intake_closed_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='intake',
-            constraint=models.CheckConstraint(condition=models.Q(('under_18', False), models.Q(('guardian_consent_at__isnull', False), models.Q(('guardian_name', ''), _negated=True)), _connector='OR'), name='intake_minor_has_guardian_consent'),
+            model_name="intake",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("under_18", False),
+                    models.Q(
+                        ("guardian_consent_at__isnull", False), models.Q(("guardian_name", ""), _negated=True)
+                    ),
+                    _connector="OR",
+                ),
+                name="intake_minor_has_guardian_consent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='consent',
-            index=models.Index(fields=['person', '-signed_at'], name='consent_person_signed_idx'),
+            model_name="consent",
+            index=models.Index(fields=["person", "-signed_at"], name="consent_person_signed_idx"),
         ),
         migrations.AddConstraint(
-            model_name='consent',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_on__isnull', False), models.Q(('expiry_event', ''), _negated=True), _connector='OR'), name='consent_has_expiry'),
+            model_name="consent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("expires_on__isnull", False),
+                    models.Q(("expiry_event", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="consent_has_expiry",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consent',
-            constraint=models.CheckConstraint(condition=models.Q(('signature', ''), _negated=True), name='consent_is_signed'),
+            model_name="consent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("signature", ""), _negated=True), name="consent_is_signed"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consent',
-            constraint=models.CheckConstraint(condition=models.Q(('notice_acknowledged', True)), name='consent_notice_acknowledged'),
+            model_name="consent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("notice_acknowledged", True)), name="consent_notice_acknowledged"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consent',
-            constraint=models.CheckConstraint(condition=models.Q(('revoked_at__isnull', True), ('revoked_by__isnull', False), _connector='OR'), name='consent_revocation_has_actor'),
+            model_name="consent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("revoked_at__isnull", True), ("revoked_by__isnull", False), _connector="OR"
+                ),
+                name="consent_revocation_has_actor",
+            ),
         ),
     ]

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,33 +16,119 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Facility',
+            name="Facility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('street_address', models.CharField(max_length=200)),
-                ('town', models.CharField(max_length=100)),
-                ('state', models.CharField(default='MA', max_length=2)),
-                ('postal_code', models.CharField(blank=True, max_length=10)),
-                ('phone', phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None)),
-                ('hours', models.CharField(blank=True, max_length=200)),
-                ('website', models.URLField(blank=True)),
-                ('levels_of_care', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('1', '1 — Outpatient'), ('2.1', '2.1 — Intensive outpatient'), ('2.5', '2.5 — Partial hospitalization'), ('3.1', '3.1 — Clinically managed low-intensity residential'), ('3.3', '3.3 — Clinically managed population-specific residential'), ('3.5', '3.5 — Clinically managed high-intensity residential'), ('3.7', '3.7 — Medically monitored intensive inpatient'), ('4', '4 — Medically managed intensive inpatient'), ('1-WM', '1-WM — Ambulatory withdrawal management'), ('2-WM', '2-WM — Ambulatory withdrawal management, extended monitoring'), ('3.2-WM', '3.2-WM — Clinically managed residential withdrawal management'), ('3.7-WM', '3.7-WM — Medically monitored inpatient withdrawal management'), ('4-WM', '4-WM — Medically managed intensive inpatient withdrawal management')], max_length=8), default=list, size=None)),
-                ('medications', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('methadone', 'Methadone'), ('buprenorphine', 'Buprenorphine'), ('naltrexone', 'Naltrexone')], max_length=20), blank=True, default=list, size=None)),
-                ('gender_served', models.CharField(choices=[('all', 'All genders'), ('women', 'Women'), ('men', 'Men')], default='all', max_length=10)),
-                ('minimum_age', models.PositiveSmallIntegerField(default=18)),
-                ('maximum_age', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('serves_pregnant_women', models.BooleanField(default=False)),
-                ('payment_accepted', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('medicaid', 'MassHealth / Medicaid'), ('medicare', 'Medicare'), ('private', 'Private insurance'), ('self_pay', 'Self-pay'), ('free', 'Free / scholarship beds')], max_length=20), default=list, size=None)),
-                ('beds_available', models.PositiveIntegerField(blank=True, null=True)),
-                ('capacity_updated_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('capacity_updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("street_address", models.CharField(max_length=200)),
+                ("town", models.CharField(max_length=100)),
+                ("state", models.CharField(default="MA", max_length=2)),
+                ("postal_code", models.CharField(blank=True, max_length=10)),
+                (
+                    "phone",
+                    phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None),
+                ),
+                ("hours", models.CharField(blank=True, max_length=200)),
+                ("website", models.URLField(blank=True)),
+                (
+                    "levels_of_care",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("1", "1 — Outpatient"),
+                                ("2.1", "2.1 — Intensive outpatient"),
+                                ("2.5", "2.5 — Partial hospitalization"),
+                                ("3.1", "3.1 — Clinically managed low-intensity residential"),
+                                ("3.3", "3.3 — Clinically managed population-specific residential"),
+                                ("3.5", "3.5 — Clinically managed high-intensity residential"),
+                                ("3.7", "3.7 — Medically monitored intensive inpatient"),
+                                ("4", "4 — Medically managed intensive inpatient"),
+                                ("1-WM", "1-WM — Ambulatory withdrawal management"),
+                                ("2-WM", "2-WM — Ambulatory withdrawal management, extended monitoring"),
+                                ("3.2-WM", "3.2-WM — Clinically managed residential withdrawal management"),
+                                ("3.7-WM", "3.7-WM — Medically monitored inpatient withdrawal management"),
+                                (
+                                    "4-WM",
+                                    "4-WM — Medically managed intensive inpatient withdrawal management",
+                                ),
+                            ],
+                            max_length=8,
+                        ),
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "medications",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("methadone", "Methadone"),
+                                ("buprenorphine", "Buprenorphine"),
+                                ("naltrexone", "Naltrexone"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "gender_served",
+                    models.CharField(
+                        choices=[("all", "All genders"), ("women", "Women"), ("men", "Men")],
+                        default="all",
+                        max_length=10,
+                    ),
+                ),
+                ("minimum_age", models.PositiveSmallIntegerField(default=18)),
+                ("maximum_age", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("serves_pregnant_women", models.BooleanField(default=False)),
+                (
+                    "payment_accepted",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("medicaid", "MassHealth / Medicaid"),
+                                ("medicare", "Medicare"),
+                                ("private", "Private insurance"),
+                                ("self_pay", "Self-pay"),
+                                ("free", "Free / scholarship beds"),
+                            ],
+                            max_length=20,
+                        ),
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                ("beds_available", models.PositiveIntegerField(blank=True, null=True)),
+                ("capacity_updated_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "capacity_updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'facilities',
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(fields=('name', 'street_address', 'town'), name='facility_unique_address')],
+                "verbose_name_plural": "facilities",
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("name", "street_address", "town"), name="facility_unique_address"
+                    )
+                ],
             },
         ),
     ]

@@ -8,55 +8,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Volunteer',
+            name="Volunteer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone', phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None)),
-                ('languages', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('en', 'English'), ('es', 'Spanish'), ('pt', 'Portuguese'), ('ht', 'Haitian Creole'), ('zh', 'Chinese'), ('vi', 'Vietnamese'), ('ar', 'Arabic'), ('ru', 'Russian'), ('fr', 'French'), ('ase', 'American Sign Language'), ('other', 'Other')], max_length=8), blank=True, default=list, size=None)),
-                ('gender', models.CharField(blank=True, choices=[('woman', 'Woman'), ('man', 'Man'), ('nonbinary', 'Non-binary'), ('self_described', 'Self-described'), ('undisclosed', 'Prefers not to say')], max_length=20)),
-                ('lived_experience', models.BooleanField(default=False, verbose_name='lived experience of recovery')),
-                ('veteran', models.BooleanField(default=False)),
-                ('channels', models.CharField(choices=[('sms', 'Text message'), ('email', 'Email'), ('both', 'Text message and email')], default='sms', max_length=10)),
-                ('quiet_hours_start', models.TimeField(blank=True, null=True)),
-                ('quiet_hours_end', models.TimeField(blank=True, null=True)),
-                ('home_town', models.CharField(blank=True, max_length=100)),
-                ('call_any_time', models.BooleanField(default=False, verbose_name='call me any time')),
-                ('is_active', models.BooleanField(default=True)),
-                ('background_check_on', models.DateField(blank=True, null=True)),
-                ('training_completed_on', models.DateField(blank=True, null=True)),
-                ('confidentiality_agreement_signed_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('departments', models.ManyToManyField(related_name='volunteers', to='accounts.department')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='volunteer', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "phone",
+                    phonenumber_field.modelfields.PhoneNumberField(blank=True, max_length=128, region=None),
+                ),
+                (
+                    "languages",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("en", "English"),
+                                ("es", "Spanish"),
+                                ("pt", "Portuguese"),
+                                ("ht", "Haitian Creole"),
+                                ("zh", "Chinese"),
+                                ("vi", "Vietnamese"),
+                                ("ar", "Arabic"),
+                                ("ru", "Russian"),
+                                ("fr", "French"),
+                                ("ase", "American Sign Language"),
+                                ("other", "Other"),
+                            ],
+                            max_length=8,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("woman", "Woman"),
+                            ("man", "Man"),
+                            ("nonbinary", "Non-binary"),
+                            ("self_described", "Self-described"),
+                            ("undisclosed", "Prefers not to say"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "lived_experience",
+                    models.BooleanField(default=False, verbose_name="lived experience of recovery"),
+                ),
+                ("veteran", models.BooleanField(default=False)),
+                (
+                    "channels",
+                    models.CharField(
+                        choices=[
+                            ("sms", "Text message"),
+                            ("email", "Email"),
+                            ("both", "Text message and email"),
+                        ],
+                        default="sms",
+                        max_length=10,
+                    ),
+                ),
+                ("quiet_hours_start", models.TimeField(blank=True, null=True)),
+                ("quiet_hours_end", models.TimeField(blank=True, null=True)),
+                ("home_town", models.CharField(blank=True, max_length=100)),
+                ("call_any_time", models.BooleanField(default=False, verbose_name="call me any time")),
+                ("is_active", models.BooleanField(default=True)),
+                ("background_check_on", models.DateField(blank=True, null=True)),
+                ("training_completed_on", models.DateField(blank=True, null=True)),
+                ("confidentiality_agreement_signed_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("departments", models.ManyToManyField(related_name="volunteers", to="accounts.department")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="volunteer",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['user__username'],
+                "ordering": ["user__username"],
             },
         ),
         migrations.CreateModel(
-            name='Shift',
+            name="Shift",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shifts', to='accounts.department')),
-                ('volunteer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shifts', to='volunteers.volunteer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shifts",
+                        to="accounts.department",
+                    ),
+                ),
+                (
+                    "volunteer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shifts",
+                        to="volunteers.volunteer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at'],
-                'indexes': [models.Index(fields=['department', 'starts_at', 'ends_at'], name='shift_dept_time_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='shift_ends_after_start'), models.UniqueConstraint(fields=('volunteer', 'starts_at'), name='shift_unique_start')],
+                "ordering": ["starts_at"],
+                "indexes": [
+                    models.Index(fields=["department", "starts_at", "ends_at"], name="shift_dept_time_idx")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                        name="shift_ends_after_start",
+                    ),
+                    models.UniqueConstraint(fields=("volunteer", "starts_at"), name="shift_unique_start"),
+                ],
             },
         ),
     ]
