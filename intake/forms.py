@@ -27,6 +27,13 @@ def validate_date_of_birth(value: date) -> None:
         raise ValidationError(f"Please check the year: that would make them older than {MAX_AGE}.")
 
 
+def require_date_of_birth_or_age(form: forms.Form, data: dict) -> None:
+    """One of the two is needed; say so once, unless a field already shows its own error."""
+    missing = data.get("date_of_birth") is None and data.get("approximate_age") is None
+    if missing and not form.has_error("date_of_birth") and not form.has_error("approximate_age"):
+        form.add_error("date_of_birth", "Enter a date of birth, or an approximate age.")
+
+
 class CrispyFormMixin:
     """Render with crispy-forms, fields only (templates own the <form> tag and buttons)."""
 
@@ -83,9 +90,8 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        require_date_of_birth_or_age(self, data)
         dob, approximate_age = data.get("date_of_birth"), data.get("approximate_age")
-        if dob is None and approximate_age is None and not self.has_error("date_of_birth"):
-            self.add_error("date_of_birth", "Enter a date of birth, or an approximate age.")
         age = age_on(dob, timezone.localdate()) if dob else approximate_age
         if age is not None and age < ADULT_AGE:
             data["under_18"] = True
@@ -171,9 +177,7 @@ class PersonDetailsForm(CleanTextFormMixin, CrispyFormMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        missing_age = data.get("date_of_birth") is None and data.get("approximate_age") is None
-        if missing_age and not self.has_error("date_of_birth") and not self.has_error("approximate_age"):
-            self.add_error("date_of_birth", "Enter a date of birth, or an approximate age.")
+        require_date_of_birth_or_age(self, data)
         return data
 
 
