@@ -94,6 +94,8 @@ class User(AbstractUser):
     """A unique account for one human being (accounts are never shared)."""
 
     display_name = models.CharField(max_length=150, blank=True)
+    # Where coordinators are paged when nobody accepts (volunteers keep theirs on their profile).
+    phone = PhoneNumberField(blank=True)
 
     class Meta:
         ordering = ["username"]

@@ -15,4 +15,12 @@ app.autodiscover_tasks(["config"])  # config is not an installed app
 # reminders). Each must be safe with several beat or worker hosts running at once.
 app.conf.beat_schedule = {
     "heartbeat": {"task": "config.tasks.heartbeat", "schedule": 60.0},
+    # Paging timers live in the database; this sweep acts on the due ones (SKIP LOCKED claims).
+    "sweep-paging": {"task": "volunteers.tasks.sweep_paging", "schedule": 5.0, "options": {"expires": 5}},
+    # The outbox: anything the on-commit task did not send (broker down, worker killed).
+    "redrive-notifications": {
+        "task": "notifications.tasks.redrive_notifications",
+        "schedule": 15.0,
+        "options": {"expires": 15},
+    },
 }

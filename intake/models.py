@@ -128,6 +128,8 @@ class Intake(models.Model):
     # When the paging sweep should next act for this intake; null when no companion is needed.
     # The volunteers app's periodic task claims due rows with SELECT … FOR UPDATE SKIP LOCKED.
     companion_needed_at = models.DateTimeField(null=True, blank=True)
+    # When coordinators were paged because no volunteer accepted in time (once per intake).
+    paging_escalated_at = models.DateTimeField(null=True, blank=True)
 
     # Safety screen (each answer recorded).
     needs_emergency_care = models.BooleanField("needs emergency medical care now", default=False)

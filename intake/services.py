@@ -83,6 +83,9 @@ def intake_create(
                 actor=officer,
                 at=now,
             )
+        from volunteers.services import paging_kick_on_commit  # volunteers builds on intake
+
+        paging_kick_on_commit(intake=intake)
     return intake
 
 
@@ -138,6 +141,9 @@ def intake_close(*, intake: Intake, actor: User, reason: str) -> Intake:
             update_fields=["status", "close_reason", "closed_at", "companion_needed_at", "updated_at"]
         )
         event.save()
+        from volunteers.services import offers_withdraw_for_closed_intake
+
+        offers_withdraw_for_closed_intake(intake=locked, now=now)
     return locked
 
 

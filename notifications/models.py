@@ -1,1 +1,88 @@
-# The transactional outbox of notifications arrives with the paging issue (part 2).
+"""The transactional outbox: every message is a row written with the change that causes it.
+
+A row is sent by a Celery task right after commit and re-driven by a periodic task while still
+pending, so a broker outage delays a message and never loses it. The idempotency key makes a
+second write of the same message impossible; the provider's message id, once stored, means the
+message is never sent again.
+
+Bodies are rendered from templates whose context carries no personal health information (see
+``services.SAFE_CONTEXT_KEYS``): station, links, minutes waited — never the person.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Department
+
+MAX_ATTEMPTS = 5
+
+
+class Notification(models.Model):
+    class Channel(models.TextChoices):
+        SMS = "sms", "Text message"
+        EMAIL = "email", "Email"
+
+    class Kind(models.TextChoices):
+        OFFER = "offer", "Companion needed"
+        FILLED = "filled", "Filled, thank you"
+        CANCELLED = "cancelled", "No longer needed"
+        ARRIVAL_REMINDER = "arrival_reminder", "Arrival reminder"
+        NOBODY_ACCEPTED = "nobody_accepted", "Coordinator: nobody accepted"
+        COMPANION_LATE = "companion_late", "Coordinator: companion not arrived"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="notifications")
+    intake = models.ForeignKey(
+        "intake.Intake", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    offer = models.ForeignKey(
+        "volunteers.Offer", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    idempotency_key = models.CharField(max_length=200, unique=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="sent") | ~Q(provider_message_id="") & Q(sent_at__isnull=False),
+                name="notification_sent_has_provider_id",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_pending_idx",
+                condition=Q(status="pending"),
+            ),
+            models.Index(
+                fields=["claimed_at"], name="notification_sending_idx", condition=Q(status="sending")
+            ),
+            models.Index(fields=["intake", "created_at"], name="notification_intake_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.channel} ({self.status})"

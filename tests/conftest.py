@@ -16,6 +16,17 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """Text messages go to an in-memory outbox in every test; this fixture returns it."""
+    from notifications.backends import InMemorySmsBackend
+
+    settings.HARBOR_SMS_BACKEND = "notifications.backends.InMemorySmsBackend"
+    InMemorySmsBackend.reset()
+    yield InMemorySmsBackend.outbox
+    InMemorySmsBackend.reset()
+
+
 @pytest.fixture
 def department(db):
     return DepartmentFactory(name="Gloucester Police Department")

@@ -6,6 +6,7 @@ demo has people on call.
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -20,6 +21,10 @@ from intake.choices import Gender, Language
 
 # A background check older than this is no longer current.
 BACKGROUND_CHECK_VALID_FOR = timedelta(days=365 * 2)
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class Volunteer(models.Model):
@@ -41,6 +46,8 @@ class Volunteer(models.Model):
     home_town = models.CharField(max_length=100, blank=True)
     call_any_time = models.BooleanField("call me any time", default=False)
     is_active = models.BooleanField(default=True)
+    # The secret in the URL of the volunteer's private calendar feed; rotated on request.
+    calendar_token = models.CharField(max_length=43, unique=True, default=new_calendar_token, editable=False)
     background_check_on = models.DateField(null=True, blank=True)
     training_completed_on = models.DateField(null=True, blank=True)
     confidentiality_agreement_signed_on = models.DateField(null=True, blank=True)
@@ -65,11 +72,52 @@ class Volunteer(models.Model):
         return self.is_vetted_on(timezone.localdate())
 
 
+class ShiftSeries(models.Model):
+    """A weekly recurring on-call shift. Its occurrences are materialised as Shift rows ahead of
+    time (see ``services.shift_series_extend``) so that "who is on call now" is one indexed query."""
+
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="shift_series")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="shift_series")
+    weekday = models.PositiveSmallIntegerField(
+        choices=[
+            (i, name)
+            for i, name in enumerate(
+                ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+            )
+        ]
+    )
+    start_time = models.TimeField(help_text="Local time in the department's time zone.")
+    duration = models.DurationField()
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "shift series"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration__gt=timedelta(0)) & Q(duration__lte=timedelta(hours=24)),
+                name="shiftseries_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="shiftseries_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer}, {self.get_weekday_display()}s at {self.start_time:%H:%M}"
+
+
 class Shift(models.Model):
     """A period in which a volunteer is on call for a department."""
 
     volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="shifts")
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="shifts")
+    series = models.ForeignKey(
+        ShiftSeries, null=True, blank=True, on_delete=models.CASCADE, related_name="shifts"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -87,3 +135,77 @@ class Shift(models.Model):
 
     def covers(self, moment: datetime) -> bool:
         return self.starts_at <= moment < self.ends_at
+
+
+# How long a page stays open. Later waves do not close earlier offers: anyone paged may still
+# accept until the intake has a companion, the intake closes, or this much time has passed.
+OFFER_OPEN_FOR = timedelta(minutes=60)
+
+
+class Offer(models.Model):
+    """A request to one volunteer to accompany one person. The accepted offer is the assignment."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Source(models.TextChoices):
+        WAVE = "wave", "Automatic wave"
+        DECLINE = "decline", "Replacing a decline"
+        COORDINATOR = "coordinator", "Paged by a coordinator"
+
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="offers")
+    intake = models.ForeignKey("intake.Intake", on_delete=models.CASCADE, related_name="offers")
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="offers")
+    wave = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.WAVE)
+    # Why this volunteer was chosen, as shown to coordinators ("speaks Spanish; 0 assignments…").
+    reasons = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    # After acceptance: when the companion is expected, when they said they arrived, and the
+    # database timer for the arrival reminder and then the coordinator alert.
+    expected_arrival_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    arrival_check_at = models.DateTimeField(null=True, blank=True)
+    arrival_reminded_at = models.DateTimeField(null=True, blank=True)
+    arrival_escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # First accept wins: the database refuses a second accepted offer for one intake.
+            models.UniqueConstraint(
+                fields=["intake"], condition=Q(status="accepted"), name="offer_one_accepted_per_intake"
+            ),
+            models.UniqueConstraint(fields=["intake", "volunteer"], name="offer_once_per_volunteer"),
+            models.CheckConstraint(
+                condition=Q(status="pending", responded_at__isnull=True)
+                | ~Q(status="pending") & Q(responded_at__isnull=False),
+                name="offer_response_time_matches_status",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["volunteer", "status"], name="offer_volunteer_status_idx"),
+            models.Index(fields=["intake", "status"], name="offer_intake_status_idx"),
+            models.Index(
+                fields=["expires_at"], name="offer_pending_expiry_idx", condition=Q(status="pending")
+            ),
+            models.Index(
+                fields=["arrival_check_at"],
+                name="offer_arrival_check_idx",
+                condition=Q(arrival_check_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer {self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.PENDING and self.expires_at > timezone.now()

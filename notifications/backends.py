@@ -1,0 +1,113 @@
+"""Channels behind one small interface: ``send(to=…, body=…, idempotency_key=…) -> provider id``.
+
+Settings choose the SMS backend (``HARBOR_SMS_BACKEND``) and Django's ``EMAIL_BACKEND`` the email
+transport (console in development, locmem in tests, SMTP or django-anymail in production).
+A backend raises ``TransientSendError`` for what may succeed later (timeouts, 5xx, rate limits)
+and ``PermanentSendError`` for what never will (an invalid number).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+class SendError(Exception):
+    pass
+
+
+class TransientSendError(SendError):
+    pass
+
+
+class PermanentSendError(SendError):
+    pass
+
+
+class ConsoleSmsBackend:
+    """Development: prints the text message (they carry no personal health information)."""
+
+    def send(self, *, to: str, body: str, idempotency_key: str) -> str:
+        print(f"[SMS to {to}] {body}", flush=True)
+        return f"console-{idempotency_key}"
+
+
+@dataclass
+class SentSms:
+    to: str
+    body: str
+    idempotency_key: str
+
+
+class InMemorySmsBackend:
+    """Tests: keeps every message in ``outbox``. Like a provider with idempotency keys, a key it
+    has already accepted returns the first message id instead of sending again."""
+
+    outbox: list[SentSms] = []
+    _lock = threading.Lock()
+
+    def send(self, *, to: str, body: str, idempotency_key: str) -> str:
+        with self._lock:
+            if not any(m.idempotency_key == idempotency_key for m in self.outbox):
+                self.outbox.append(SentSms(to=to, body=body, idempotency_key=idempotency_key))
+        return f"memory-{idempotency_key}"
+
+    @classmethod
+    def reset(cls) -> None:
+        with cls._lock:
+            cls.outbox.clear()
+
+
+class TwilioSmsBackend:
+    """Production: Twilio's Messages API."""
+
+    def __init__(self) -> None:
+        from twilio.rest import Client
+
+        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        self.from_number = settings.TWILIO_FROM_NUMBER
+
+    def send(self, *, to: str, body: str, idempotency_key: str) -> str:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        try:
+            message = self.client.messages.create(to=to, from_=self.from_number, body=body)
+        except TwilioRestException as error:
+            if error.status == 429 or error.status >= 500:
+                raise TransientSendError(f"Twilio {error.status}") from error
+            raise PermanentSendError(f"Twilio {error.status} code {error.code}") from error
+        except (TwilioException, OSError) as error:
+            raise TransientSendError(type(error).__name__) from error
+        return message.sid
+
+
+def sms_backend():
+    return import_string(settings.HARBOR_SMS_BACKEND)()
+
+
+def send_email(*, to: str, subject: str, body: str, idempotency_key: str) -> str:
+    """Send through Django's configured email backend; returns the provider's message id."""
+    message_id = make_msgid(domain=settings.HARBOR_EMAIL_DOMAIN)
+    message = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={"Message-ID": message_id, "X-Harbor-Idempotency-Key": idempotency_key},
+    )
+    try:
+        sent = get_connection().send_messages([message])
+    except OSError as error:  # SMTP and network failures
+        raise TransientSendError(type(error).__name__) from error
+    if not sent:
+        raise TransientSendError("the email backend accepted nothing")
+    status = getattr(message, "anymail_status", None)  # django-anymail records the ESP's id
+    return getattr(status, "message_id", None) or message_id

@@ -1,0 +1,166 @@
+"""Writing notifications with the change that causes them, and sending them exactly once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import Department, User
+
+from . import backends
+from .models import MAX_ATTEMPTS, Notification
+
+logger = logging.getLogger(__name__)
+
+# The only things a message may say. Anything about the person (name, substances, needs) is
+# absent by construction: callers cannot pass it, and templates cannot reach it.
+SAFE_CONTEXT_KEYS = frozenset(
+    {"station", "station_address", "link", "minutes_waited", "volunteer_first_name", "wave"}
+)
+# A row claimed for sending whose worker vanished (killed mid-send) is retried after this long.
+STALE_CLAIM_AFTER = timedelta(minutes=2)
+# The re-drive leaves fresh rows to the task queued on commit, so they are not sent twice over.
+REDRIVE_GRACE = timedelta(seconds=10)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(15 * 2 ** (attempts - 1), 600))
+
+
+def notification_enqueue(
+    *,
+    recipient: User,
+    department: Department,
+    kind: str,
+    channel: str,
+    to: str,
+    context: dict,
+    idempotency_key: str,
+    intake=None,
+    offer=None,
+) -> Notification | None:
+    """Write one message in the caller's transaction; send it right after commit.
+
+    Returns None when a message with this idempotency key already exists (nothing is written).
+    Refuses context keys outside ``SAFE_CONTEXT_KEYS``.
+    """
+    unsafe = set(context) - SAFE_CONTEXT_KEYS
+    if unsafe:
+        raise ValueError(f"Notification context may not carry {sorted(unsafe)}")
+    body = render_to_string(f"notifications/{channel}/{kind}.txt", context).strip()
+    subject = ""
+    if channel == Notification.Channel.EMAIL:
+        subject = render_to_string(f"notifications/email/{kind}_subject.txt", context).strip()
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                recipient=recipient,
+                department=department,
+                intake=intake,
+                offer=offer,
+                kind=kind,
+                channel=channel,
+                to=to,
+                subject=subject,
+                body=body,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        if Notification.objects.filter(idempotency_key=idempotency_key).exists():
+            return None
+        raise
+    transaction.on_commit(lambda: _queue_send(notification.pk), robust=True)
+    return notification
+
+
+def _queue_send(notification_id: int) -> None:
+    from .tasks import send_notification
+
+    send_notification.delay(notification_id)
+
+
+def notification_send(*, notification_id: int, now: datetime | None = None) -> str:
+    """Send one pending notification if it is due. Safe to call any number of times, anywhere.
+
+    Claims the row with a conditional UPDATE (pending → sending), so two workers never send the
+    same row; records the provider's id at once (sending → sent). Transient errors go back to
+    pending with backoff, up to MAX_ATTEMPTS; permanent errors fail. Returns the final status.
+    """
+    now = now or timezone.now()
+    claimed = Notification.objects.filter(
+        pk=notification_id, status=Notification.Status.PENDING, next_attempt_at__lte=now
+    ).update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return "not-due"
+    notification = Notification.objects.get(pk=notification_id)
+    try:
+        if notification.channel == Notification.Channel.SMS:
+            provider_id = backends.sms_backend().send(
+                to=notification.to, body=notification.body, idempotency_key=notification.idempotency_key
+            )
+        else:
+            provider_id = backends.send_email(
+                to=notification.to,
+                subject=notification.subject,
+                body=notification.body,
+                idempotency_key=notification.idempotency_key,
+            )
+    except backends.PermanentSendError as error:
+        _settle(notification, Notification.Status.FAILED, error=str(error))
+        logger.warning("notification %s failed permanently: %s", notification.pk, error)
+        return Notification.Status.FAILED
+    except Exception as error:  # transient, or an unexpected fault: retry with a bound
+        final = notification.attempts >= MAX_ATTEMPTS
+        _settle(
+            notification,
+            Notification.Status.FAILED if final else Notification.Status.PENDING,
+            error=f"{type(error).__name__}: {error}"[:300],
+            next_attempt_at=timezone.now() + _backoff(notification.attempts),
+        )
+        logger.warning(
+            "notification %s attempt %s failed: %s",
+            notification.pk,
+            notification.attempts,
+            type(error).__name__,
+        )
+        return Notification.Status.FAILED if final else Notification.Status.PENDING
+    Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENDING).update(
+        status=Notification.Status.SENT,
+        provider_message_id=provider_id,
+        sent_at=timezone.now(),
+        last_error="",
+    )
+    return Notification.Status.SENT
+
+
+def _settle(notification: Notification, status: str, *, error: str, next_attempt_at=None) -> None:
+    update = {"status": status, "last_error": error}
+    if next_attempt_at is not None:
+        update["next_attempt_at"] = next_attempt_at
+    Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENDING).update(**update)
+
+
+def notifications_redrive(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Send what the on-commit task did not: a broker that was down, a worker that died.
+
+    Rows claimed but never settled (the worker was killed mid-send) go back to pending after
+    STALE_CLAIM_AFTER. Returns how many rows were attempted.
+    """
+    now = now or timezone.now()
+    Notification.objects.filter(
+        status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM_AFTER
+    ).update(status=Notification.Status.PENDING, next_attempt_at=now)
+    due = list(
+        Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(attempts__gt=0) | Q(created_at__lte=now - REDRIVE_GRACE))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    for notification_id in due:
+        notification_send(notification_id=notification_id, now=now)
+    return len(due)

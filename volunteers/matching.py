@@ -1,0 +1,201 @@
+"""Who to page for an intake, in what order, and why (DESIGN.md "Matching a companion").
+
+Eligible volunteers pass every hard filter in SQL: active; vetted (background check current,
+training done, confidentiality agreement signed); serving the intake's department; on call now
+(a shift covers this moment) or opted in to "call me any time" outside their quiet hours; not
+on another open assignment; speaking the person's language; of the gender the person asked for,
+if they asked; not already paged for this intake.
+
+They are then ranked by a score computed in the same query, so a department with a thousand
+volunteers is still one indexed query:
+
+    +3  lived experience of recovery
+    +3  a veteran, when the person is a veteran
+    +2  lives in the person's town (or the station's, when the person's is unknown)
+    +1  signed up for a shift now (rather than "any time")
+    -1  per assignment in the last 30 days (fairness)
+    -1  per decline in the last 7 days
+
+Ties go to the volunteer with fewer recent assignments, then to the longest-standing volunteer.
+Every candidate carries its reasons, in words, for the coordinator's "why these volunteers".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from intake.models import Intake
+
+from .models import BACKGROUND_CHECK_VALID_FOR, Offer, Shift, Volunteer
+
+FAIRNESS_WINDOW = timedelta(days=30)
+DECLINE_WINDOW = timedelta(days=7)
+BUSY_STATUSES = (
+    Intake.Status.COMPANION_ASSIGNED,
+    Intake.Status.COMPANION_ARRIVED,
+    Intake.Status.SEARCHING_PLACEMENT,
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    volunteer: Volunteer
+    score: int
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def reasons_text(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def _count(queryset: QuerySet) -> Coalesce:
+    return Coalesce(
+        Subquery(queryset.order_by().values("volunteer").annotate(n=Count("pk")).values("n")[:1]),
+        Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _in_quiet_hours(local_time) -> Q:
+    """Volunteers whose quiet hours include ``local_time`` (windows may wrap past midnight)."""
+    same_day = (
+        Q(quiet_hours_start__lte=F("quiet_hours_end"))
+        & Q(quiet_hours_start__lte=local_time)
+        & Q(quiet_hours_end__gt=local_time)
+    )
+    overnight = Q(quiet_hours_start__gt=F("quiet_hours_end")) & (
+        Q(quiet_hours_start__lte=local_time) | Q(quiet_hours_end__gt=local_time)
+    )
+    return Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False) & (same_day | overnight)
+
+
+def eligible_volunteers(
+    *, intake: Intake, now: datetime, require_on_call: bool = True
+) -> QuerySet[Volunteer]:
+    """Volunteers who pass every hard filter, annotated with the figures the score uses.
+
+    ``require_on_call=False`` is for a coordinator paging someone by hand: anyone vetted and free
+    in the department, on shift or not.
+    """
+    department = intake.department
+    today = timezone.localdate(now, timezone=department.tzinfo)
+    local_time = timezone.localtime(now, department.tzinfo).time()
+
+    on_shift = Exists(
+        Shift.objects.filter(
+            volunteer=OuterRef("pk"), department=department, starts_at__lte=now, ends_at__gt=now
+        )
+    )
+    busy = Exists(
+        Offer.objects.filter(
+            volunteer=OuterRef("pk"), status=Offer.Status.ACCEPTED, intake__status__in=BUSY_STATUSES
+        )
+    )
+    already_paged = Exists(Offer.objects.filter(volunteer=OuterRef("pk"), intake=intake))
+    volunteers = (
+        Volunteer.objects.filter(
+            is_active=True,
+            user__is_active=True,
+            departments=department,
+            background_check_on__gte=today - BACKGROUND_CHECK_VALID_FOR,
+            training_completed_on__isnull=False,
+            confidentiality_agreement_signed_on__isnull=False,
+            languages__contains=[intake.companion_language],
+        )
+        .annotate(on_shift=on_shift, busy=busy, already_paged=already_paged)
+        .filter(busy=False, already_paged=False)
+    )
+    if intake.companion_gender:
+        volunteers = volunteers.filter(gender=intake.companion_gender)
+    if require_on_call:
+        volunteers = volunteers.filter(
+            Q(on_shift=True) | Q(call_any_time=True) & ~_in_quiet_hours(local_time)
+        )
+    return volunteers.select_related("user")
+
+
+def rank_volunteers(
+    *, intake: Intake, now: datetime | None = None, limit: int | None = None, require_on_call: bool = True
+) -> list[Candidate]:
+    """Eligible volunteers, best first, each with the reasons for their place."""
+    now = now or timezone.now()
+    person = intake.person
+    town = (person.town or intake.department.town).strip().lower()
+    person_is_veteran = bool(person.veteran)
+
+    ranked = (
+        eligible_volunteers(intake=intake, now=now, require_on_call=require_on_call)
+        .annotate(
+            recent_assignments=_count(
+                Offer.objects.filter(
+                    volunteer=OuterRef("pk"),
+                    status=Offer.Status.ACCEPTED,
+                    responded_at__gte=now - FAIRNESS_WINDOW,
+                )
+            ),
+            recent_declines=_count(
+                Offer.objects.filter(
+                    volunteer=OuterRef("pk"),
+                    status=Offer.Status.DECLINED,
+                    responded_at__gte=now - DECLINE_WINDOW,
+                )
+            ),
+            same_town=ExpressionWrapper(
+                Q(home_town__iexact=town) & ~Q(home_town=""), output_field=BooleanField()
+            ),
+        )
+        .annotate(
+            score=(
+                Case(When(lived_experience=True, then=Value(3)), default=Value(0))
+                + Case(When(veteran=True, then=Value(3 if person_is_veteran else 0)), default=Value(0))
+                + Case(When(same_town=True, then=Value(2)), default=Value(0))
+                + Case(When(on_shift=True, then=Value(1)), default=Value(0))
+                - F("recent_assignments")
+                - F("recent_declines")
+            )
+        )
+        .order_by("-score", "recent_assignments", "created_at", "pk")
+    )
+    if limit is not None:
+        ranked = ranked[:limit]
+    return [
+        Candidate(volunteer=v, score=v.score, reasons=_reasons(v, intake, person_is_veteran)) for v in ranked
+    ]
+
+
+def _reasons(volunteer: Volunteer, intake: Intake, person_is_veteran: bool) -> list[str]:
+    reasons = [f"speaks {intake.get_companion_language_display()}"]
+    if intake.companion_gender:
+        reasons.append(f"is {intake.get_companion_gender_display().lower()}, as asked")
+    reasons.append("on shift now" if volunteer.on_shift else "on call any time")
+    if volunteer.lived_experience:
+        reasons.append("lived experience of recovery")
+    if volunteer.veteran and person_is_veteran:
+        reasons.append("a veteran, like the person")
+    if volunteer.same_town:
+        reasons.append(f"lives in {volunteer.home_town}")
+    n = volunteer.recent_assignments
+    reasons.append(f"{n} assignment{'s' if n != 1 else ''} in 30 days")
+    if volunteer.recent_declines:
+        d = volunteer.recent_declines
+        reasons.append(f"declined {d} time{'s' if d != 1 else ''} this week")
+    return reasons

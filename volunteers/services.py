@@ -1,0 +1,432 @@
+"""Paging companions: waves, escalation, first accept wins, arrival. Every timer is a column.
+
+The paging sweep (``tasks.sweep_paging``, every few seconds) and the kick queued when an intake
+commits both call ``paging_advance``, which claims the intake with SELECT … FOR UPDATE SKIP
+LOCKED: two workers never page the same wave, and a lost or repeated Celery message changes
+nothing. Every message is written to the notifications outbox in the same transaction as the
+change that causes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import Role, User
+from intake.models import Intake
+from intake.services import intake_transition
+from notifications.models import Notification
+from notifications.services import notification_enqueue
+
+from .matching import Candidate, rank_volunteers
+from .models import OFFER_OPEN_FOR, Offer, Volunteer
+from .tokens import offer_link
+
+logger = logging.getLogger(__name__)
+
+# After the expected arrival time passes, the companion is reminded; if they have still not
+# arrived this much later, coordinators are alerted.
+ARRIVAL_GRACE = timedelta(minutes=10)
+URGENT_KINDS = {Notification.Kind.OFFER, Notification.Kind.ARRIVAL_REMINDER}
+
+
+class OfferUnavailable(Exception):
+    """The offer can no longer be accepted or declined. ``reason`` says why, for the page."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def _station_context(intake: Intake, now: datetime) -> dict:
+    return {
+        "station": intake.department.name,
+        "station_address": intake.department.street_address,
+        "minutes_waited": intake.minutes_waiting(now),
+    }
+
+
+def _in_quiet_hours(volunteer: Volunteer, now: datetime, department) -> bool:
+    start, end = volunteer.quiet_hours_start, volunteer.quiet_hours_end
+    if start is None or end is None:
+        return False
+    local = timezone.localtime(now, department.tzinfo).time()
+    return start <= local < end if start <= end else (local >= start or local < end)
+
+
+def _notify_volunteer(*, volunteer: Volunteer, kind: str, offer: Offer, context: dict, now: datetime) -> None:
+    """By the volunteer's chosen channels. Quiet hours hold back only what is not urgent
+    (texts that a request was filled or cancelled go by email then, if there is one)."""
+    user = volunteer.user
+    wants_sms = volunteer.channels in (Volunteer.Channels.SMS, Volunteer.Channels.BOTH) and volunteer.phone
+    wants_email = volunteer.channels in (Volunteer.Channels.EMAIL, Volunteer.Channels.BOTH) and user.email
+    if not wants_sms and not wants_email:  # fall back to whatever we have
+        wants_sms, wants_email = bool(volunteer.phone), bool(user.email)
+    if kind not in URGENT_KINDS and _in_quiet_hours(volunteer, now, offer.department):
+        wants_sms = False
+    for channel, to in (
+        (Notification.Channel.SMS, wants_sms and str(volunteer.phone)),
+        (Notification.Channel.EMAIL, wants_email and user.email),
+    ):
+        if to:
+            notification_enqueue(
+                recipient=user,
+                department=offer.department,
+                kind=kind,
+                channel=channel,
+                to=to,
+                context=context,
+                idempotency_key=f"offer:{offer.pk}:{kind}:{channel}",
+                intake=offer.intake,
+                offer=offer,
+            )
+
+
+def _notify_coordinators(*, intake: Intake, kind: str, context: dict, key: str) -> int:
+    """Every coordinator of the intake's department, by text if they have a phone, and email."""
+    coordinators = User.objects.filter(
+        is_active=True, memberships__department=intake.department, memberships__role=Role.COORDINATOR
+    ).distinct()
+    sent = 0
+    for user in coordinators:
+        for channel, to in (
+            (Notification.Channel.SMS, str(user.phone) if user.phone else ""),
+            (Notification.Channel.EMAIL, user.email),
+        ):
+            if to and notification_enqueue(
+                recipient=user,
+                department=intake.department,
+                kind=kind,
+                channel=channel,
+                to=to,
+                context=context,
+                idempotency_key=f"intake:{intake.pk}:{key}:{user.pk}:{channel}",
+                intake=intake,
+            ):
+                sent += 1
+    return sent
+
+
+# --- paging -----------------------------------------------------------------------------------
+
+
+def _make_offers(
+    *, intake: Intake, candidates: list[Candidate], wave: int, source: str, now: datetime
+) -> list[Offer]:
+    offers = []
+    for candidate in candidates:
+        offer = Offer.objects.create(
+            department=intake.department,
+            intake=intake,
+            volunteer=candidate.volunteer,
+            wave=wave,
+            source=source,
+            reasons=candidate.reasons_text[:300],
+            created_at=now,
+            expires_at=now + OFFER_OPEN_FOR,
+        )
+        context = {**_station_context(intake, now), "link": offer_link(offer)}
+        _notify_volunteer(
+            volunteer=candidate.volunteer, kind=Notification.Kind.OFFER, offer=offer, context=context, now=now
+        )
+        offers.append(offer)
+    return offers
+
+
+def paging_advance(*, intake_id, now: datetime | None = None) -> list[Offer]:
+    """Send the next wave for an intake whose paging timer is due; escalate when it is time.
+
+    Claims the intake with FOR UPDATE SKIP LOCKED and returns at once if another worker holds
+    it or nothing is due. Escalation pages the department's coordinators once, after
+    ``escalate_after_waves`` waves or ``escalate_after_minutes`` minutes without an acceptance,
+    or at once when nobody at all can be paged. Returns the offers made.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        intake = (
+            Intake.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("department", "person")
+            .filter(pk=intake_id, companion_needed_at__lte=now)
+            .first()
+        )
+        if intake is None:
+            return []
+        if intake.status != Intake.Status.WAITING_FOR_COMPANION:
+            intake.companion_needed_at = None
+            intake.save(update_fields=["companion_needed_at", "updated_at"])
+            return []
+        department = intake.department
+        waves_sent = intake.offers.filter(source=Offer.Source.WAVE).aggregate(n=Max("wave"))["n"] or 0
+        escalate_at = intake.arrived_at + timedelta(minutes=department.escalate_after_minutes)
+
+        candidates = rank_volunteers(intake=intake, now=now, limit=department.wave_size)
+        offers = _make_offers(
+            intake=intake, candidates=candidates, wave=waves_sent + 1, source=Offer.Source.WAVE, now=now
+        )
+
+        if intake.paging_escalated_at is None and (
+            waves_sent >= department.escalate_after_waves or now >= escalate_at or not candidates
+        ):
+            _notify_coordinators(
+                intake=intake,
+                kind=Notification.Kind.NOBODY_ACCEPTED,
+                context=_station_context(intake, now),
+                key="nobody-accepted",
+            )
+            intake.paging_escalated_at = now
+
+        next_wave_at = now + timedelta(minutes=department.wave_minutes)
+        if intake.paging_escalated_at is None:
+            next_wave_at = min(next_wave_at, escalate_at)
+        intake.companion_needed_at = next_wave_at
+        intake.save(update_fields=["companion_needed_at", "paging_escalated_at", "updated_at"])
+    logger.info("paging: intake wave %s, %s offers", waves_sent + 1, len(offers))
+    return offers
+
+
+def paging_due_intake_ids(*, now: datetime | None = None, limit: int = 100) -> list:
+    now = now or timezone.now()
+    return list(
+        Intake.objects.filter(companion_needed_at__lte=now)
+        .order_by("companion_needed_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def offer_page_by_hand(
+    *, intake: Intake, volunteer: Volunteer, coordinator: User, now: datetime | None = None
+) -> Offer:
+    """A coordinator pages a volunteer of their choosing (on shift or not, but vetted and free)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().select_related("department", "person").get(pk=intake.pk)
+        if locked.status != Intake.Status.WAITING_FOR_COMPANION:
+            raise OfferUnavailable("This person already has a companion, or the walk-in is closed.")
+        eligible = [
+            c
+            for c in rank_volunteers(intake=locked, now=now, require_on_call=False)
+            if c.volunteer.pk == volunteer.pk
+        ]
+        if not eligible:
+            raise OfferUnavailable(
+                "That volunteer cannot be paged for this walk-in (already paged, busy, or not vetted)."
+            )
+        wave = locked.offers.aggregate(n=Max("wave"))["n"] or 1
+        (offer,) = _make_offers(
+            intake=locked, candidates=eligible, wave=wave, source=Offer.Source.COORDINATOR, now=now
+        )
+    return offer
+
+
+def paging_stop(*, intake: Intake, actor: User, now: datetime | None = None) -> int:
+    """Stop paging for an intake and withdraw the open offers, telling those volunteers."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().get(pk=intake.pk)
+        locked.companion_needed_at = None
+        locked.save(update_fields=["companion_needed_at", "updated_at"])
+        return _withdraw_pending(intake=locked, now=now, kind=Notification.Kind.CANCELLED)
+
+
+def paging_resume(*, intake: Intake, actor: User, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().get(pk=intake.pk)
+        if locked.status != Intake.Status.WAITING_FOR_COMPANION:
+            raise OfferUnavailable("Only a walk-in still waiting for a companion can be paged.")
+        locked.companion_needed_at = now
+        locked.save(update_fields=["companion_needed_at", "updated_at"])
+    transaction.on_commit(lambda: _kick(locked.pk), robust=True)
+
+
+def _kick(intake_id) -> None:
+    from .tasks import page_intake
+
+    page_intake.delay(str(intake_id))
+
+
+def paging_kick_on_commit(*, intake: Intake) -> None:
+    """Queue the first wave right after the intake commits (the sweep covers a lost message)."""
+    if intake.companion_needed_at is not None:
+        transaction.on_commit(lambda: _kick(intake.pk), robust=True)
+
+
+def _withdraw_pending(*, intake: Intake, now: datetime, kind: str) -> int:
+    pending = list(
+        Offer.objects.select_for_update()
+        .select_related("volunteer__user", "department", "intake")
+        .filter(intake=intake, status=Offer.Status.PENDING)
+    )
+    for offer in pending:
+        offer.status = Offer.Status.WITHDRAWN
+        offer.responded_at = now
+        offer.save(update_fields=["status", "responded_at"])
+        _notify_volunteer(
+            volunteer=offer.volunteer,
+            kind=kind,
+            offer=offer,
+            context={"station": intake.department.name},
+            now=now,
+        )
+    return len(pending)
+
+
+def offers_withdraw_for_closed_intake(*, intake: Intake, now: datetime | None = None) -> int:
+    """The walk-in closed while volunteers were being paged: tell them it is no longer needed."""
+    return _withdraw_pending(intake=intake, now=now or timezone.now(), kind=Notification.Kind.CANCELLED)
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+
+def _offer_for_answer(*, offer_id: int, volunteer: Volunteer, now: datetime) -> tuple[Offer, Intake]:
+    offer = Offer.objects.select_related("intake", "department").get(pk=offer_id)
+    if offer.volunteer_id != volunteer.pk:
+        raise OfferUnavailable("This request was sent to another volunteer.")
+    # Lock order everywhere: the intake, then its offers.
+    intake = (
+        Intake.objects.select_for_update(of=("self",)).select_related("department").get(pk=offer.intake_id)
+    )
+    offer = Offer.objects.select_for_update().select_related("department", "intake").get(pk=offer_id)
+    return offer, intake
+
+
+def offer_accept(*, offer_id: int, volunteer: Volunteer, now: datetime | None = None) -> Offer:
+    """First accept wins. Locks the intake; a conditional update plus the partial unique index
+    (one accepted offer per intake) make a second acceptance impossible even if the lock were
+    bypassed. On success the intake moves to companion_assigned, the other open offers are
+    withdrawn with a "filled, thank you", and the arrival timer starts.
+    Raises OfferUnavailable with the reason to show otherwise. Accepting twice is harmless.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer, intake = _offer_for_answer(offer_id=offer_id, volunteer=volunteer, now=now)
+        if offer.status == Offer.Status.ACCEPTED:
+            return offer
+        if offer.status != Offer.Status.PENDING:
+            raise OfferUnavailable(_closed_reason(offer))
+        if intake.status != Intake.Status.WAITING_FOR_COMPANION or offer.expires_at <= now:
+            raise OfferUnavailable("Someone else is already on the way. Thank you for answering.")
+        expected = now + timedelta(minutes=intake.department.expected_arrival_minutes)
+        try:
+            with transaction.atomic():
+                updated = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(
+                    status=Offer.Status.ACCEPTED,
+                    responded_at=now,
+                    expected_arrival_at=expected,
+                    arrival_check_at=expected,
+                )
+        except IntegrityError:
+            updated = 0
+        if not updated:
+            raise OfferUnavailable("Someone else is already on the way. Thank you for answering.")
+        intake_transition(intake=intake, to_status=Intake.Status.COMPANION_ASSIGNED, actor=volunteer.user)
+        _withdraw_pending(intake=intake, now=now, kind=Notification.Kind.FILLED)
+        offer.refresh_from_db()
+    return offer
+
+
+def offer_decline(*, offer_id: int, volunteer: Volunteer, now: datetime | None = None) -> Offer:
+    """Decline, and page the next candidate at once if the person is still waiting."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer, intake = _offer_for_answer(offer_id=offer_id, volunteer=volunteer, now=now)
+        if offer.status == Offer.Status.DECLINED:
+            return offer
+        if offer.status != Offer.Status.PENDING:
+            raise OfferUnavailable(_closed_reason(offer))
+        offer.status = Offer.Status.DECLINED
+        offer.responded_at = now
+        offer.save(update_fields=["status", "responded_at"])
+        if intake.status == Intake.Status.WAITING_FOR_COMPANION and intake.companion_needed_at is not None:
+            intake = Intake.objects.select_related("department", "person").get(pk=intake.pk)
+            _make_offers(
+                intake=intake,
+                candidates=rank_volunteers(intake=intake, now=now, limit=1),
+                wave=offer.wave,
+                source=Offer.Source.DECLINE,
+                now=now,
+            )
+    return offer
+
+
+def _closed_reason(offer: Offer) -> str:
+    return {
+        Offer.Status.DECLINED: "You declined this request. Thank you for letting us know.",
+        Offer.Status.EXPIRED: "This request has expired.",
+        Offer.Status.WITHDRAWN: "Someone else is already on the way. Thank you for answering.",
+        Offer.Status.ACCEPTED: "You have already accepted this request.",
+    }.get(offer.status, "This request is closed.")
+
+
+def offers_expire(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    return Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=now).update(
+        status=Offer.Status.EXPIRED, responded_at=now
+    )
+
+
+# --- arrival ----------------------------------------------------------------------------------
+
+
+def companion_mark_arrived(*, offer_id: int, volunteer: Volunteer, now: datetime | None = None) -> Offer:
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer, intake = _offer_for_answer(offer_id=offer_id, volunteer=volunteer, now=now)
+        if offer.status != Offer.Status.ACCEPTED:
+            raise OfferUnavailable("Only the companion who accepted can mark arrival.")
+        if offer.arrived_at is not None:
+            return offer
+        offer.arrived_at = now
+        offer.arrival_check_at = None
+        offer.save(update_fields=["arrived_at", "arrival_check_at"])
+        if intake.status == Intake.Status.COMPANION_ASSIGNED:
+            intake_transition(intake=intake, to_status=Intake.Status.COMPANION_ARRIVED, actor=volunteer.user)
+    return offer
+
+
+def arrival_checks(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Remind companions who are late, then alert coordinators. Claims rows with SKIP LOCKED."""
+    now = now or timezone.now()
+    done = 0
+    with transaction.atomic():
+        due = list(
+            Offer.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("volunteer__user", "intake__department", "department")
+            .filter(status=Offer.Status.ACCEPTED, arrived_at__isnull=True, arrival_check_at__lte=now)
+            .order_by("arrival_check_at")[:limit]
+        )
+        for offer in due:
+            intake = offer.intake
+            if intake.status != Intake.Status.COMPANION_ASSIGNED:
+                offer.arrival_check_at = None
+            elif offer.arrival_reminded_at is None:
+                context = {**_station_context(intake, now), "link": offer_link(offer)}
+                _notify_volunteer(
+                    volunteer=offer.volunteer,
+                    kind=Notification.Kind.ARRIVAL_REMINDER,
+                    offer=offer,
+                    context=context,
+                    now=now,
+                )
+                offer.arrival_reminded_at = now
+                offer.arrival_check_at = now + ARRIVAL_GRACE
+            else:
+                _notify_coordinators(
+                    intake=intake,
+                    kind=Notification.Kind.COMPANION_LATE,
+                    context=_station_context(intake, now),
+                    key=f"companion-late:{offer.pk}",
+                )
+                offer.arrival_escalated_at = now
+                offer.arrival_check_at = None
+            offer.save(update_fields=["arrival_check_at", "arrival_reminded_at", "arrival_escalated_at"])
+            done += 1
+    return done
