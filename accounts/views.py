@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
@@ -16,11 +18,22 @@ ROLE_HOMES = {
 }
 
 
+# Volunteers answer pages from their phone at night: they stay signed in for 30 days there.
+# Everyone else keeps the default session (SESSION_COOKIE_AGE, 12 hours).
+VOLUNTEER_SESSION_AGE = timedelta(days=30)
+
+
 @method_decorator(login_not_required, name="dispatch")
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if primary_role(user=form.get_user()) == Role.VOLUNTEER:
+            self.request.session.set_expiry(int(VOLUNTEER_SESSION_AGE.total_seconds()))
+        return response
 
 
 def home(request: HttpRequest) -> HttpResponse:

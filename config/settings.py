@@ -27,7 +27,7 @@ SECRET_KEY = env.str(
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("HARBOR_SITE_URL", default="http://127.0.0.1:8000")
+HARBOR_SITE_URL = env.str("HARBOR_SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

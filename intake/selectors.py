@@ -57,6 +57,25 @@ def intake_get_for_user(*, user: User, intake_id: UUID) -> Intake:
     )
 
 
+def intakes_editable_by(*, user: User) -> QuerySet[Intake]:
+    """Who may complete the record: whoever may see the intake, and its assigned companion
+    (vetted and active) while the intake is open — they see only the form, not the intake page."""
+    from volunteers.selectors import active_assignment_intake_ids  # volunteers builds on intake
+
+    if not user.is_authenticated:
+        return Intake.objects.none()
+    return Intake.objects.filter(
+        Q(pk__in=intakes_visible_to(user=user).values("pk"))
+        | Q(pk__in=active_assignment_intake_ids(user=user))
+    )
+
+
+def intake_get_for_editing(*, user: User, intake_id: UUID) -> Intake:
+    return get_object_or_404(
+        intakes_editable_by(user=user).select_related("person", "department", "logged_by"), pk=intake_id
+    )
+
+
 def officer_recent_intakes(*, user: User) -> QuerySet[Intake]:
     """The desk officer's own walk-ins within the window, newest first."""
     officer_departments = department_ids_for_role(user=user, role=Role.DESK_OFFICER)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -118,8 +119,9 @@ def intake_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 
 
 def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
-    """Complete the rest of the record: the officer within their window, or a coordinator."""
-    intake = selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
+    """Complete the rest of the record: the officer within their window, a coordinator, or the
+    assigned companion."""
+    intake = selectors.intake_get_for_editing(user=request.user, intake_id=intake_id)
     person_form = PersonDetailsForm(request.POST or None, instance=intake.person, prefix="person")
     intake_form = IntakeDetailsForm(request.POST or None, instance=intake, prefix="intake")
     if request.method == "POST" and person_form.is_valid() and intake_form.is_valid():
@@ -135,11 +137,27 @@ def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
             intake_form.add_error(None, error.messages)
         else:
             messages.success(request, "Saved.")
-            return redirect("intake:detail", intake_id=intake.pk)
+            return redirect(_back_from_edit(request.user, intake))
     return render(
         request,
         "intake/edit.html",
-        {"intake": intake, "person_form": person_form, "intake_form": intake_form},
+        {
+            "intake": intake,
+            "person_form": person_form,
+            "intake_form": intake_form,
+            "back_url": _back_from_edit(request.user, intake),
+        },
+    )
+
+
+def _back_from_edit(user, intake: Intake) -> str:
+    """The intake page for staff; the assignment page for the companion (who has no intake page)."""
+    from volunteers.selectors import assignment_id_for
+
+    if selectors.intakes_visible_to(user=user).filter(pk=intake.pk).exists():
+        return reverse("intake:detail", kwargs={"intake_id": intake.pk})
+    return reverse(
+        "volunteers:assignment", kwargs={"offer_id": assignment_id_for(user=user, intake_id=intake.pk)}
     )
 
 

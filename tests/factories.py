@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Department, Membership, Role, User
 from intake.models import Consent, Intake, IntakeEvent, Person
 from referrals.models import Facility, LevelOfCare, Payment
-from volunteers.models import Shift, Volunteer
+from volunteers.models import OFFER_OPEN_FOR, Offer, Shift, Volunteer
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -141,3 +141,15 @@ class FacilityFactory(factory.django.DjangoModelFactory):
     town = "Gloucester"
     levels_of_care = factory.LazyFunction(lambda: [LevelOfCare.WM_37, LevelOfCare.CLINICALLY_MANAGED_HIGH])
     payment_accepted = factory.LazyFunction(lambda: [Payment.MEDICAID])
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Offer
+
+    intake = factory.SubFactory(IntakeFactory)
+    department = factory.SelfAttribute("intake.department")
+    volunteer = factory.SubFactory(VolunteerFactory)
+    wave = 1
+    created_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.created_at + OFFER_OPEN_FOR)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from volunteers.tokens import offer_link
 
 from .conftest import client_for
-from .factories import ConsentFactory, IntakeFactory
+from .factories import ConsentFactory, IntakeFactory, OfferFactory
 
 USERS = [
     "anonymous",
@@ -46,6 +49,36 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         {A: 302, OF: 302, C: 302, **dict.fromkeys([NR, OF2, V, AD, XO, XC], 404)},
     ),
     ("volunteers:home", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
+    # Offers and assignments: a pending offer on the walk-in and an accepted one on another,
+    # both sent to `volunteer_user`. Reading an offer link needs no sign-in; anyone else signed
+    # in is told it was sent to another volunteer.
+    ("volunteers:offer", "get", {A: 200, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
+    ("volunteers:assignment", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
+    (
+        "volunteers:assignment_arrived",
+        "post",
+        {A: 302, V: 302, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)},
+    ),
+    (
+        "volunteers:paging_panel",
+        "get",
+        {A: 302, OF: 200, C: 200, **dict.fromkeys([NR, OF2, V, AD, XO, XC], 404)},
+    ),
+    (
+        "volunteers:paging_page",
+        "post",
+        {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    (
+        "volunteers:paging_stop",
+        "post",
+        {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    (
+        "volunteers:paging_resume",
+        "post",
+        {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
     # The Django admin is for administrators only (is_staff is given to administrators alone).
     ("admin:index", "get", {A: 302, AD: 200, **dict.fromkeys([NR, OF, OF2, C, V, XO, XC], 302)}),
     (
@@ -85,7 +118,22 @@ def walk_in(officer, department):
     return IntakeFactory(department=department, logged_by=officer)
 
 
-def _url(name: str, walk_in) -> str:
+def _offer_urls(request, name: str, walk_in) -> str:
+    volunteer = request.getfixturevalue("volunteer_user").volunteer
+    if name == "volunteers:offer":
+        return offer_link(OfferFactory(intake=walk_in, volunteer=volunteer))
+    assigned = IntakeFactory(
+        department=walk_in.department, status="companion_assigned", companion_needed_at=None
+    )
+    offer = OfferFactory(intake=assigned, volunteer=volunteer, status="accepted", responded_at=timezone.now())
+    return reverse(name, kwargs={"offer_id": offer.pk})
+
+
+def _url(request, name: str, walk_in) -> str:
+    if name in {"volunteers:offer", "volunteers:assignment", "volunteers:assignment_arrived"}:
+        return _offer_urls(request, name, walk_in)
+    if name.startswith("volunteers:paging_"):
+        return reverse(name, kwargs={"intake_id": walk_in.pk})
     if name in {"intake:detail", "intake:edit", "intake:close", "intake:consent"}:
         return reverse(name, kwargs={"intake_id": walk_in.pk})
     if name == "intake:consent_revoke":
@@ -98,7 +146,7 @@ def test_permission_table(
     request, name, method, user, expected, walk_in, officer, department, other_department
 ):
     client = client_for(None if user == "anonymous" else request.getfixturevalue(user))
-    response = getattr(client, method)(_url(name, walk_in))
+    response = getattr(client, method)(_url(request, name, walk_in))
     assert response.status_code == expected, f"{user} {method.upper()} {name}"
     if user == "anonymous" and expected == 302 and name not in {"accounts:logout"}:
         assert response["Location"].startswith(reverse("accounts:login")) or name.startswith("admin:")

@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from intake.models import Intake
 
-from .models import BACKGROUND_CHECK_VALID_FOR, Offer, Shift, Volunteer
+from .models import Offer, Shift, Volunteer
 
 FAIRNESS_WINDOW = timedelta(days=30)
 DECLINE_WINDOW = timedelta(days=7)
@@ -112,15 +112,8 @@ def eligible_volunteers(
     )
     already_paged = Exists(Offer.objects.filter(volunteer=OuterRef("pk"), intake=intake))
     volunteers = (
-        Volunteer.objects.filter(
-            is_active=True,
-            user__is_active=True,
-            departments=department,
-            background_check_on__gte=today - BACKGROUND_CHECK_VALID_FOR,
-            training_completed_on__isnull=False,
-            confidentiality_agreement_signed_on__isnull=False,
-            languages__contains=[intake.companion_language],
-        )
+        Volunteer.objects.vetted(on=today)
+        .filter(departments=department, languages__contains=[intake.companion_language])
         .annotate(on_shift=on_shift, busy=busy, already_paged=already_paged)
         .filter(busy=False, already_paged=False)
     )

@@ -23,6 +23,18 @@ from intake.choices import Gender, Language
 BACKGROUND_CHECK_VALID_FOR = timedelta(days=365 * 2)
 
 
+class VolunteerQuerySet(models.QuerySet):
+    def vetted(self, *, on: date) -> VolunteerQuerySet:
+        """Active, with a current background check, training done and the agreement signed."""
+        return self.filter(
+            is_active=True,
+            user__is_active=True,
+            background_check_on__gte=on - BACKGROUND_CHECK_VALID_FOR,
+            training_completed_on__isnull=False,
+            confidentiality_agreement_signed_on__isnull=False,
+        )
+
+
 def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -52,6 +64,8 @@ class Volunteer(models.Model):
     training_completed_on = models.DateField(null=True, blank=True)
     confidentiality_agreement_signed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = VolunteerQuerySet.as_manager()
 
     class Meta:
         ordering = ["user__username"]

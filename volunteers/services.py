@@ -311,7 +311,7 @@ def offer_accept(*, offer_id: int, volunteer: Volunteer, now: datetime | None = 
         if offer.status == Offer.Status.ACCEPTED:
             return offer
         if offer.status != Offer.Status.PENDING:
-            raise OfferUnavailable(_closed_reason(offer))
+            raise OfferUnavailable(offer_closed_reason(offer))
         if intake.status != Intake.Status.WAITING_FOR_COMPANION or offer.expires_at <= now:
             raise OfferUnavailable("Someone else is already on the way. Thank you for answering.")
         expected = now + timedelta(minutes=intake.department.expected_arrival_minutes)
@@ -341,7 +341,7 @@ def offer_decline(*, offer_id: int, volunteer: Volunteer, now: datetime | None =
         if offer.status == Offer.Status.DECLINED:
             return offer
         if offer.status != Offer.Status.PENDING:
-            raise OfferUnavailable(_closed_reason(offer))
+            raise OfferUnavailable(offer_closed_reason(offer))
         offer.status = Offer.Status.DECLINED
         offer.responded_at = now
         offer.save(update_fields=["status", "responded_at"])
@@ -357,7 +357,7 @@ def offer_decline(*, offer_id: int, volunteer: Volunteer, now: datetime | None =
     return offer
 
 
-def _closed_reason(offer: Offer) -> str:
+def offer_closed_reason(offer: Offer) -> str:
     return {
         Offer.Status.DECLINED: "You declined this request. Thank you for letting us know.",
         Offer.Status.EXPIRED: "This request has expired.",

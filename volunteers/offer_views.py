@@ -1,0 +1,195 @@
+"""What a volunteer opens from a page: the offer link, then their assignment.
+
+The offer page needs no sign-in to read (it shows only the station and how long the person has
+waited); answering it does, as the volunteer it was sent to.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from accounts.selectors import user_has_role
+from intake.selectors import intake_get_for_user
+
+from . import selectors, services, tokens
+from .matching import rank_volunteers
+from .models import Offer, Volunteer
+
+
+def _link_problem(request: HttpRequest, title: str, text: str, status: int) -> HttpResponse:
+    return render(request, "volunteers/offer_problem.html", {"title": title, "text": text}, status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def offer_respond(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        offer_id = tokens.offer_id_from_token(token)
+    except tokens.ExpiredOfferLink:
+        return _link_problem(
+            request, "This link has expired", "Thank you for checking. The request is closed.", 410
+        )
+    except tokens.BadOfferLink:
+        return _link_problem(
+            request, "This link is not valid", "Please open the link exactly as you received it.", 400
+        )
+    offer = (
+        Offer.objects.select_related("intake", "department", "volunteer__user").filter(pk=offer_id).first()
+    )
+    if offer is None:
+        raise Http404
+    user = request.user
+    if user.is_authenticated and offer.volunteer.user_id != user.pk:
+        return _link_problem(
+            request,
+            "This request was sent to another volunteer",
+            "You are signed in as someone else. Sign out and open the link again if this is your phone.",
+            403,
+        )
+
+    if request.method == "POST":
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        answer = request.POST.get("answer")
+        if answer not in {"accept", "decline"}:
+            return _link_problem(request, "Please choose", "Press Accept or Decline.", 400)
+        try:
+            if answer == "accept":
+                offer = services.offer_accept(offer_id=offer.pk, volunteer=offer.volunteer)
+            else:
+                services.offer_decline(offer_id=offer.pk, volunteer=offer.volunteer)
+        except services.OfferUnavailable as unavailable:
+            return render(
+                request,
+                "volunteers/offer_closed.html",
+                {"offer": offer, "reason": unavailable.reason},
+                status=409,
+            )
+        if answer == "accept":
+            messages.success(request, "Thank you — you are on your way. The station knows you are coming.")
+            return redirect("volunteers:assignment", offer_id=offer.pk)
+        return render(
+            request,
+            "volunteers/offer_closed.html",
+            {"offer": offer, "reason": "Thank you for letting us know. We are asking someone else."},
+        )
+
+    if offer.status == Offer.Status.ACCEPTED and user.is_authenticated:
+        return redirect("volunteers:assignment", offer_id=offer.pk)
+    if not offer.is_open:
+        reason = (
+            services.offer_closed_reason(offer)
+            if offer.status != Offer.Status.PENDING
+            else "This request has expired."
+        )
+        return render(request, "volunteers/offer_closed.html", {"offer": offer, "reason": reason})
+    return render(
+        request,
+        "volunteers/offer.html",
+        {"offer": offer, "minutes_waited": offer.intake.minutes_waiting(timezone.now())},
+    )
+
+
+@role_required(Role.VOLUNTEER)
+def assignment(request: HttpRequest, offer_id: int) -> HttpResponse:
+    """The minimum a companion needs: first name, language, needs, status (42 CFR Part 2)."""
+    offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
+    if not offer.volunteer.is_vetted or not offer.volunteer.is_active:
+        raise PermissionDenied
+    return render(request, "volunteers/assignment.html", {"offer": offer, "intake": offer.intake})
+
+
+@role_required(Role.VOLUNTEER)
+@require_POST
+def assignment_arrived(request: HttpRequest, offer_id: int) -> HttpResponse:
+    offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
+    try:
+        services.companion_mark_arrived(offer_id=offer.pk, volunteer=offer.volunteer)
+    except services.OfferUnavailable as unavailable:
+        messages.error(request, unavailable.reason)
+    else:
+        messages.success(request, "Thank you. The desk knows you are here.")
+    return redirect("volunteers:assignment", offer_id=offer.pk)
+
+
+# --- the paging panel on the intake page (desk officers and coordinators) ---------------------
+
+
+def paging_panel(request: HttpRequest, intake_id) -> HttpResponse:
+    """Who was paged when, their answers, the expected arrival; refreshed by htmx. Coordinators
+    also see the ranking with its reasons and can page someone by hand or stop paging."""
+    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    is_coordinator = user_has_role(user=request.user, role=Role.COORDINATOR)
+    candidates = []
+    if is_coordinator and intake.status == intake.Status.WAITING_FOR_COMPANION:
+        candidates = rank_volunteers(intake=intake, limit=10, require_on_call=False)
+    return render(
+        request,
+        "volunteers/_paging_panel.html",
+        {
+            "intake": intake,
+            "offers": list(selectors.offers_for_intake(intake=intake)),
+            "candidates": candidates,
+            "is_coordinator": is_coordinator,
+            "now": timezone.now(),
+        },
+    )
+
+
+@role_required(Role.COORDINATOR)
+@require_POST
+def paging_page_by_hand(request: HttpRequest, intake_id) -> HttpResponse:
+    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    volunteer = Volunteer.objects.filter(
+        pk=_int_or_none(request.POST.get("volunteer")), departments=intake.department
+    ).first()
+    if volunteer is None:
+        messages.error(request, "Choose a volunteer of this department to page.")
+    else:
+        try:
+            services.offer_page_by_hand(intake=intake, volunteer=volunteer, coordinator=request.user)
+        except services.OfferUnavailable as unavailable:
+            messages.error(request, unavailable.reason)
+        else:
+            messages.success(request, f"{volunteer} has been paged.")
+    return redirect("intake:detail", intake_id=intake.pk)
+
+
+@role_required(Role.COORDINATOR)
+@require_POST
+def paging_stop(request: HttpRequest, intake_id) -> HttpResponse:
+    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    withdrawn = services.paging_stop(intake=intake, actor=request.user)
+    messages.success(
+        request, f"Paging stopped; {withdrawn} open request{'s' if withdrawn != 1 else ''} withdrawn."
+    )
+    return redirect("intake:detail", intake_id=intake.pk)
+
+
+@role_required(Role.COORDINATOR)
+@require_POST
+def paging_resume(request: HttpRequest, intake_id) -> HttpResponse:
+    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    try:
+        services.paging_resume(intake=intake, actor=request.user)
+    except services.OfferUnavailable as unavailable:
+        messages.error(request, unavailable.reason)
+    else:
+        messages.success(request, "Paging resumed: the next wave goes out now.")
+    return redirect("intake:detail", intake_id=intake.pk)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
