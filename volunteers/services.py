@@ -163,16 +163,27 @@ def paging_advance(*, intake_id, now: datetime | None = None) -> list[Offer]:
             intake.save(update_fields=["companion_needed_at", "updated_at"])
             return []
         department = intake.department
-        waves_sent = intake.offers.filter(source=Offer.Source.WAVE).aggregate(n=Max("wave"))["n"] or 0
+        wave_interval = timedelta(minutes=department.wave_minutes)
+        waves = intake.offers.filter(source=Offer.Source.WAVE).aggregate(
+            n=Max("wave"), last=Max("created_at")
+        )
+        waves_sent, last_wave_at = waves["n"] or 0, waves["last"]
         escalate_at = intake.arrived_at + timedelta(minutes=department.escalate_after_minutes)
 
-        candidates = rank_volunteers(intake=intake, now=now, limit=department.wave_size)
-        offers = _make_offers(
-            intake=intake, candidates=candidates, wave=waves_sent + 1, source=Offer.Source.WAVE, now=now
-        )
+        # The timer may be due for the next wave, for the escalation, or both.
+        offers: list[Offer] = []
+        candidates: list[Candidate] = []
+        if last_wave_at is None or now >= last_wave_at + wave_interval:
+            candidates = rank_volunteers(intake=intake, now=now, limit=department.wave_size)
+            offers = _make_offers(
+                intake=intake, candidates=candidates, wave=waves_sent + 1, source=Offer.Source.WAVE, now=now
+            )
+            waves_sent, last_wave_at = waves_sent + 1, now
 
         if intake.paging_escalated_at is None and (
-            waves_sent >= department.escalate_after_waves or now >= escalate_at or not candidates
+            waves_sent > department.escalate_after_waves
+            or now >= escalate_at
+            or (last_wave_at == now and not candidates)
         ):
             _notify_coordinators(
                 intake=intake,
@@ -182,12 +193,12 @@ def paging_advance(*, intake_id, now: datetime | None = None) -> list[Offer]:
             )
             intake.paging_escalated_at = now
 
-        next_wave_at = now + timedelta(minutes=department.wave_minutes)
+        next_at = last_wave_at + wave_interval
         if intake.paging_escalated_at is None:
-            next_wave_at = min(next_wave_at, escalate_at)
-        intake.companion_needed_at = next_wave_at
+            next_at = min(next_at, escalate_at)
+        intake.companion_needed_at = next_at
         intake.save(update_fields=["companion_needed_at", "paging_escalated_at", "updated_at"])
-    logger.info("paging: intake wave %s, %s offers", waves_sent + 1, len(offers))
+    logger.info("paging: wave %s, %s offers", waves_sent, len(offers))
     return offers
 
 
