@@ -40,6 +40,8 @@ install: venv ## Same as venv
 
 # DJANGO_DEBUG defaults to true for `make run` only (set it in the environment to override).
 run: export DJANGO_DEBUG ?= true
+# Links in the demo's text messages point at this server.
+run: export HARBOR_SITE_URL ?= http://127.0.0.1:$(WEB_PORT)
 run: $(STAMP) ## Migrate, load the demo data, then serve web + Celery worker + beat on http://127.0.0.1:8000/
 	@mkdir -p var/celery
 	$(BIN)/python manage.py migrate --noinput
