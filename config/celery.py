@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -10,6 +11,7 @@ app = Celery("harbor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["config"])  # config is not an installed app
+app.autodiscover_tasks(["volunteers"], related_name="roster_tasks")
 
 # Periodic tasks are added by the apps that own them (paging sweeps, outbox re-drive, follow-up
 # reminders). Each must be safe with several beat or worker hosts running at once.
@@ -22,5 +24,11 @@ app.conf.beat_schedule = {
         "task": "notifications.tasks.redrive_notifications",
         "schedule": 15.0,
         "options": {"expires": 15},
+    },
+    # Weekly on-call shifts are materialised eight weeks ahead; idempotent, claims with SKIP LOCKED.
+    "extend-shift-series": {
+        "task": "volunteers.roster_tasks.extend_shift_series",
+        "schedule": crontab(hour=7, minute=10),  # 07:10 UTC, the small hours in the Americas
+        "options": {"expires": 3600},
     },
 }

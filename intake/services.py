@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -93,11 +94,14 @@ def _locked(intake: Intake) -> Intake:
     return Intake.objects.select_for_update().get(pk=intake.pk)
 
 
-def intake_transition(*, intake: Intake, to_status: str, actor: User | None) -> Intake:
+def intake_transition(
+    *, intake: Intake, to_status: str, actor: User | None, now: datetime | None = None
+) -> Intake:
     """Move an open intake along the workflow. Locks the row; records the event.
 
-    Back to waiting (the companion dropped out) asks for a companion again at once, through
-    ``companion_needed_at``; any other move means no companion is needed any more.
+    Back to waiting (the companion dropped out: ``volunteers.services.companion_release``) asks
+    for a companion again at once, through ``companion_needed_at``; any other move means no
+    companion is needed any more.
     """
     with transaction.atomic():
         locked = _locked(intake)
@@ -105,7 +109,7 @@ def intake_transition(*, intake: Intake, to_status: str, actor: User | None) -> 
             raise TransitionError(
                 f"An intake that is {locked.get_status_display().lower()} cannot move to that state."
             )
-        now = timezone.now()
+        now = now or timezone.now()
         event = IntakeEvent(
             intake=locked, from_status=locked.status, to_status=to_status, actor=actor, at=now
         )

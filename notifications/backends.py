@@ -19,6 +19,10 @@ from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
+# A send that hangs would outlive ``services.STALE_CLAIM_AFTER``; the re-drive would then send the
+# message a second time while the first call is still waiting. Every network call is bounded.
+SEND_TIMEOUT_SECONDS = 30
+
 
 class SendError(Exception):
     pass
@@ -70,9 +74,14 @@ class TwilioSmsBackend:
     """Production: Twilio's Messages API."""
 
     def __init__(self) -> None:
+        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
-        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        self.client = Client(
+            settings.TWILIO_ACCOUNT_SID,
+            settings.TWILIO_AUTH_TOKEN,
+            http_client=TwilioHttpClient(timeout=SEND_TIMEOUT_SECONDS),
+        )
         self.from_number = settings.TWILIO_FROM_NUMBER
 
     def send(self, *, to: str, body: str, idempotency_key: str) -> str:
@@ -103,8 +112,11 @@ def send_email(*, to: str, subject: str, body: str, idempotency_key: str) -> str
         to=[to],
         headers={"Message-ID": message_id, "X-Harbor-Idempotency-Key": idempotency_key},
     )
+    connection = get_connection()
+    if getattr(connection, "timeout", "") is None:  # SMTP waits for ever unless EMAIL_TIMEOUT is set
+        connection.timeout = SEND_TIMEOUT_SECONDS
     try:
-        sent = get_connection().send_messages([message])
+        sent = connection.send_messages([message])
     except OSError as error:  # SMTP and network failures
         raise TransientSendError(type(error).__name__) from error
     if not sent:

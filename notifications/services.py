@@ -26,6 +26,9 @@ SAFE_CONTEXT_KEYS = frozenset(
 STALE_CLAIM_AFTER = timedelta(minutes=2)
 # The re-drive leaves fresh rows to the task queued on commit, so they are not sent twice over.
 REDRIVE_GRACE = timedelta(seconds=10)
+# The row is written with the web host's clock and claimed with the worker's: a worker whose clock
+# is a little behind must still send a fresh row at once, not leave it to the re-drive.
+CLOCK_SKEW_TOLERANCE = timedelta(seconds=5)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -93,7 +96,9 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
     """
     now = now or timezone.now()
     claimed = Notification.objects.filter(
-        pk=notification_id, status=Notification.Status.PENDING, next_attempt_at__lte=now
+        pk=notification_id,
+        status=Notification.Status.PENDING,
+        next_attempt_at__lte=now + CLOCK_SKEW_TOLERANCE,
     ).update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return "not-due"
@@ -120,7 +125,7 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
             notification,
             Notification.Status.FAILED if final else Notification.Status.PENDING,
             error=f"{type(error).__name__}: {error}"[:300],
-            next_attempt_at=timezone.now() + _backoff(notification.attempts),
+            next_attempt_at=now + _backoff(notification.attempts),
         )
         logger.warning(
             "notification %s attempt %s failed: %s",
@@ -129,9 +134,11 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
             type(error).__name__,
         )
         return Notification.Status.FAILED if final else Notification.Status.PENDING
+    # The provider has the message now: whatever it returned must fit the row (and the "sent has a
+    # provider id" constraint), or the row would stay claimed and be re-driven: a second text.
     Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENDING).update(
         status=Notification.Status.SENT,
-        provider_message_id=provider_id,
+        provider_message_id=(str(provider_id or "") or f"accepted:{notification.pk}")[:200],
         sent_at=timezone.now(),
         last_error="",
     )
@@ -149,12 +156,17 @@ def notifications_redrive(*, now: datetime | None = None, batch: int = 200) -> i
     """Send what the on-commit task did not: a broker that was down, a worker that died.
 
     Rows claimed but never settled (the worker was killed mid-send) go back to pending after
-    STALE_CLAIM_AFTER. Returns how many rows were attempted.
+    STALE_CLAIM_AFTER, unless they have used up MAX_ATTEMPTS (a message that kills its worker
+    every time must not be retried for ever). Returns how many rows were attempted.
     """
     now = now or timezone.now()
-    Notification.objects.filter(
+    stale = Notification.objects.filter(
         status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM_AFTER
-    ).update(status=Notification.Status.PENDING, next_attempt_at=now)
+    )
+    stale.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=Notification.Status.FAILED, last_error="The worker stopped while sending, too many times."
+    )
+    stale.filter(attempts__lt=MAX_ATTEMPTS).update(status=Notification.Status.PENDING, next_attempt_at=now)
     due = list(
         Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(attempts__gt=0) | Q(created_at__lte=now - REDRIVE_GRACE))

@@ -7,14 +7,17 @@ not know exists, 405 wrong method.
 
 from __future__ import annotations
 
+from datetime import time, timedelta
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from volunteers.roster import shift_series_create
 from volunteers.tokens import offer_link
 
 from .conftest import client_for
-from .factories import ConsentFactory, IntakeFactory, OfferFactory
+from .factories import ConsentFactory, IntakeFactory, OfferFactory, ShiftFactory
 
 USERS = [
     "anonymous",
@@ -55,6 +58,11 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("volunteers:offer", "get", {A: 200, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     ("volunteers:assignment", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     (
+        "volunteers:assignment_release",
+        "post",
+        {A: 302, V: 302, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)},
+    ),
+    (
         "volunteers:assignment_arrived",
         "post",
         {A: 302, V: 302, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)},
@@ -70,6 +78,11 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
     ),
     (
+        "volunteers:paging_release",
+        "post",
+        {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    (
         "volunteers:paging_stop",
         "post",
         {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
@@ -79,6 +92,46 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         "post",
         {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
     ),
+    # Twilio's webhook needs no sign-in but Twilio's signature: an unsigned post is refused.
+    ("notifications:twilio_inbound", "post", dict.fromkeys(USERS, 403)),
+    # The delivery log of the walk-in: a coordinator's tool (its officer may see the walk-in: 403).
+    (
+        "notifications:intake_log",
+        "get",
+        {A: 302, OF: 403, C: 200, **dict.fromkeys([NR, OF2, V, AD, XO, XC], 404)},
+    ),
+    # The roster. `volunteer_user` has an upcoming shift and a weekly shift in `department`.
+    ("volunteers:my_shifts", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
+    # An empty sign-up form comes back with its errors.
+    ("volunteers:shift_add", "post", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
+    ("volunteers:series_add", "post", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
+    (
+        "volunteers:shift_drop",
+        "post",
+        {A: 302, V: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, AD, XO], 403)},
+    ),
+    (
+        "volunteers:series_end",
+        "post",
+        {A: 302, V: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, AD, XO], 403)},
+    ),
+    (
+        "volunteers:calendar_rotate",
+        "post",
+        {A: 302, V: 302, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)},
+    ),
+    # The private calendar feed needs no sign-in: the secret in its URL is the key.
+    ("volunteers:calendar_feed", "get", dict.fromkeys(USERS, 200)),
+    ("volunteers:coverage", "get", {A: 302, C: 200, XC: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)}),
+    ("volunteers:roster", "get", {A: 302, C: 200, XC: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)}),
+    ("volunteers:assign", "get", {A: 302, C: 200, XC: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)}),
+    (
+        "volunteers:roster_volunteer",
+        "get",
+        {A: 302, C: 200, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    ("volunteers:vetting", "get", {A: 302, C: 200, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)}),
+    ("volunteers:preferences", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     # The Django admin is for administrators only (is_staff is given to administrators alone).
     ("admin:index", "get", {A: 302, AD: 200, **dict.fromkeys([NR, OF, OF2, C, V, XO, XC], 302)}),
     (
@@ -129,10 +182,50 @@ def _offer_urls(request, name: str, walk_in) -> str:
     return reverse(name, kwargs={"offer_id": offer.pk})
 
 
+ROSTER_URLS_WITH_ARGS = {
+    "volunteers:shift_drop",
+    "volunteers:series_end",
+    "volunteers:calendar_feed",
+    "volunteers:roster_volunteer",
+    "volunteers:vetting",
+}
+
+
+def _roster_url(request, name: str) -> str:
+    volunteer = request.getfixturevalue("volunteer_user").volunteer
+    department = request.getfixturevalue("department")
+    if name == "volunteers:shift_drop":
+        starts_at = timezone.now() + timedelta(days=1)
+        shift = ShiftFactory(volunteer=volunteer, department=department, starts_at=starts_at)
+        return reverse(name, kwargs={"shift_id": shift.pk})
+    if name == "volunteers:series_end":
+        series, _ = shift_series_create(
+            volunteer=volunteer,
+            department=department,
+            weekday=(timezone.localdate().weekday() + 2) % 7,
+            start_time=time(18),
+            duration=timedelta(hours=6),
+            starts_on=timezone.localdate(),
+            ends_on=None,
+            created_by=volunteer.user,
+        )
+        return reverse(name, kwargs={"series_id": series.pk})
+    if name == "volunteers:calendar_feed":
+        return reverse(name, kwargs={"token": volunteer.calendar_token})
+    return reverse(name, kwargs={"volunteer_id": volunteer.pk})
+
+
 def _url(request, name: str, walk_in) -> str:
-    if name in {"volunteers:offer", "volunteers:assignment", "volunteers:assignment_arrived"}:
+    if name in ROSTER_URLS_WITH_ARGS:
+        return _roster_url(request, name)
+    if name in {
+        "volunteers:offer",
+        "volunteers:assignment",
+        "volunteers:assignment_arrived",
+        "volunteers:assignment_release",
+    }:
         return _offer_urls(request, name, walk_in)
-    if name.startswith("volunteers:paging_"):
+    if name.startswith("volunteers:paging_") or name == "notifications:intake_log":
         return reverse(name, kwargs={"intake_id": walk_in.pk})
     if name in {"intake:detail", "intake:edit", "intake:close", "intake:consent"}:
         return reverse(name, kwargs={"intake_id": walk_in.pk})

@@ -1,16 +1,40 @@
 from django.contrib import admin
 
-from .models import Shift, Volunteer
+from .models import Shift, ShiftSeries, Volunteer
 
 
 @admin.register(Volunteer)
 class VolunteerAdmin(admin.ModelAdmin):
-    list_display = ["user", "home_town", "is_active", "call_any_time", "background_check_on"]
-    list_filter = ["is_active", "departments"]
+    list_display = [
+        "user",
+        "home_town",
+        "is_active",
+        "call_any_time",
+        "background_check_on",
+        "training_completed_on",
+        "confidentiality_agreement_signed_on",
+    ]
+    list_filter = ["is_active", "call_any_time", "departments"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "home_town"]
     filter_horizontal = ["departments"]
+    # The calendar secret is never shown: a volunteer rotates it from their own page.
+    exclude = ["calendar_token"]
+
+
+@admin.register(ShiftSeries)
+class ShiftSeriesAdmin(admin.ModelAdmin):
+    list_display = ["volunteer", "department", "weekday", "start_time", "duration", "starts_on", "ends_on"]
+    list_filter = ["department", "weekday"]
+    list_select_related = ["volunteer__user", "department"]
+    raw_id_fields = ["volunteer", "created_by"]
+    readonly_fields = ["materialised_until"]
 
 
 @admin.register(Shift)
 class ShiftAdmin(admin.ModelAdmin):
-    list_display = ["volunteer", "department", "starts_at", "ends_at"]
+    list_display = ["volunteer", "department", "starts_at", "ends_at", "series"]
     list_filter = ["department"]
+    list_select_related = ["volunteer__user", "department", "series"]
+    raw_id_fields = ["volunteer", "series"]
+    date_hierarchy = "starts_at"

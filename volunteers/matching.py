@@ -179,7 +179,12 @@ def _reasons(volunteer: Volunteer, intake: Intake, person_is_veteran: bool) -> l
     reasons = [f"speaks {intake.get_companion_language_display()}"]
     if intake.companion_gender:
         reasons.append(f"is {intake.get_companion_gender_display().lower()}, as asked")
-    reasons.append("on shift now" if volunteer.on_shift else "on call any time")
+    if volunteer.on_shift:
+        reasons.append("on shift now")
+    elif volunteer.call_any_time:
+        reasons.append("on call any time")
+    else:  # only a coordinator paging by hand reaches someone neither on shift nor on call
+        reasons.append("off shift")
     if volunteer.lived_experience:
         reasons.append("lived experience of recovery")
     if volunteer.veteran and person_is_veteran:

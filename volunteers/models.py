@@ -10,9 +10,10 @@ import secrets
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import ArrayField, DateTimeRangeField, RangeBoundary, RangeOperators
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -69,6 +70,8 @@ class Volunteer(models.Model):
 
     class Meta:
         ordering = ["user__username"]
+        # Inbound SMS replies find the volunteer by the number they text from.
+        indexes = [models.Index(fields=["phone"], name="volunteer_phone_idx")]
 
     def __str__(self) -> str:
         return str(self.user)
@@ -88,7 +91,7 @@ class Volunteer(models.Model):
 
 class ShiftSeries(models.Model):
     """A weekly recurring on-call shift. Its occurrences are materialised as Shift rows ahead of
-    time (see ``services.shift_series_extend``) so that "who is on call now" is one indexed query."""
+    time (see ``roster.shift_series_extend``) so that "who is on call now" is one indexed query."""
 
     volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="shift_series")
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="shift_series")
@@ -104,6 +107,9 @@ class ShiftSeries(models.Model):
     duration = models.DurationField()
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
+    # Occurrences up to this local date have been materialised; extending starts after it, so an
+    # occurrence the volunteer dropped is not created again by the next daily run.
+    materialised_until = models.DateField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -124,6 +130,11 @@ class ShiftSeries(models.Model):
         return f"{self.volunteer}, {self.get_weekday_display()}s at {self.start_time:%H:%M}"
 
 
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
 class Shift(models.Model):
     """A period in which a volunteer is on call for a department."""
 
@@ -141,6 +152,15 @@ class Shift(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_start"),
             models.UniqueConstraint(fields=["volunteer", "starts_at"], name="shift_unique_start"),
+            # One volunteer is never on call twice at once, in any department (btree_gist).
+            ExclusionConstraint(
+                name="shift_no_overlap_per_volunteer",
+                expressions=[
+                    ("volunteer", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                violation_error_message="This overlaps another shift of the same volunteer.",
+            ),
         ]
         indexes = [models.Index(fields=["department", "starts_at", "ends_at"], name="shift_dept_time_idx")]
 

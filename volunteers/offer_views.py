@@ -193,3 +193,35 @@ def _int_or_none(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+@role_required(Role.VOLUNTEER)
+@require_POST
+def assignment_release(request: HttpRequest, offer_id: int) -> HttpResponse:
+    """The companion cannot come after all: someone else is paged at once."""
+    offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
+    try:
+        services.companion_release(offer_id=offer.pk, actor=request.user)
+    except services.OfferUnavailable as unavailable:
+        messages.error(request, unavailable.reason)
+        return redirect("volunteers:assignment", offer_id=offer.pk)
+    messages.success(request, "Thank you for telling us. We are asking someone else now.")
+    return redirect("volunteers:home")
+
+
+@role_required(Role.COORDINATOR)
+@require_POST
+def paging_release(request: HttpRequest, intake_id) -> HttpResponse:
+    """A coordinator records that the companion on the way is not coming; paging resumes."""
+    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    offer = Offer.objects.filter(intake=intake, status=Offer.Status.ACCEPTED).first()
+    if offer is None:
+        messages.error(request, "There is no companion to release.")
+    else:
+        try:
+            services.companion_release(offer_id=offer.pk, actor=request.user)
+        except services.OfferUnavailable as unavailable:
+            messages.error(request, unavailable.reason)
+        else:
+            messages.success(request, "Companion released; paging has resumed.")
+    return redirect("intake:detail", intake_id=intake.pk)

@@ -70,6 +70,7 @@ def _notify_volunteer(*, volunteer: Volunteer, kind: str, offer: Offer, context:
     if not wants_sms and not wants_email:  # fall back to whatever we have
         wants_sms, wants_email = bool(volunteer.phone), bool(user.email)
     if kind not in URGENT_KINDS and _in_quiet_hours(volunteer, now, offer.department):
+        wants_email = wants_email or bool(wants_sms and user.email)
         wants_sms = False
     for channel, to in (
         (Notification.Channel.SMS, wants_sms and str(volunteer.phone)),
@@ -170,32 +171,39 @@ def paging_advance(*, intake_id, now: datetime | None = None) -> list[Offer]:
         waves_sent, last_wave_at = waves["n"] or 0, waves["last"]
         escalate_at = intake.arrived_at + timedelta(minutes=department.escalate_after_minutes)
 
-        # The timer may be due for the next wave, for the escalation, or both.
+        # The timer may be due for the next wave, for the escalation, or both. With nobody left
+        # to answer (paging was stopped, then resumed) the next wave need not wait its turn.
         offers: list[Offer] = []
         candidates: list[Candidate] = []
-        if last_wave_at is None or now >= last_wave_at + wave_interval:
+        asking = intake.offers.filter(status=Offer.Status.PENDING).exists()
+        if last_wave_at is None or now >= last_wave_at + wave_interval or not asking:
             candidates = rank_volunteers(intake=intake, now=now, limit=department.wave_size)
             offers = _make_offers(
                 intake=intake, candidates=candidates, wave=waves_sent + 1, source=Offer.Source.WAVE, now=now
             )
             waves_sent, last_wave_at = waves_sent + 1, now
 
-        if intake.paging_escalated_at is None and (
-            waves_sent > department.escalate_after_waves
-            or now >= escalate_at
-            or (last_wave_at == now and not candidates)
-        ):
+        # Coordinators are paged once paging has run its course (or at once when nobody can be
+        # paged), and again every escalate_after_minutes while the person is still waiting, so
+        # that nobody is forgotten once every volunteer has been asked.
+        escalation_interval = timedelta(minutes=department.escalate_after_minutes)
+        if intake.paging_escalated_at is None:
+            escalate = waves_sent > department.escalate_after_waves or now >= escalate_at
+            escalate = escalate or (last_wave_at == now and not candidates)
+        else:
+            escalate = now >= intake.paging_escalated_at + escalation_interval
+            escalate_at = intake.paging_escalated_at + escalation_interval
+        if escalate:
             _notify_coordinators(
                 intake=intake,
                 kind=Notification.Kind.NOBODY_ACCEPTED,
                 context=_station_context(intake, now),
-                key="nobody-accepted",
+                key=f"nobody-accepted:{intake.minutes_waiting(now)}",
             )
             intake.paging_escalated_at = now
+            escalate_at = now + escalation_interval
 
-        next_at = last_wave_at + wave_interval
-        if intake.paging_escalated_at is None:
-            next_at = min(next_at, escalate_at)
+        next_at = min(last_wave_at + wave_interval, escalate_at)
         intake.companion_needed_at = next_at
         intake.save(update_fields=["companion_needed_at", "paging_escalated_at", "updated_at"])
     logger.info("paging: wave %s, %s offers", waves_sent, len(offers))
@@ -217,7 +225,11 @@ def offer_page_by_hand(
     """A coordinator pages a volunteer of their choosing (on shift or not, but vetted and free)."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Intake.objects.select_for_update().select_related("department", "person").get(pk=intake.pk)
+        locked = (
+            Intake.objects.select_for_update(of=("self",))
+            .select_related("department", "person")
+            .get(pk=intake.pk)
+        )
         if locked.status != Intake.Status.WAITING_FOR_COMPANION:
             raise OfferUnavailable("This person already has a companion, or the walk-in is closed.")
         eligible = [
@@ -271,7 +283,7 @@ def paging_kick_on_commit(*, intake: Intake) -> None:
 
 def _withdraw_pending(*, intake: Intake, now: datetime, kind: str) -> int:
     pending = list(
-        Offer.objects.select_for_update()
+        Offer.objects.select_for_update(of=("self",))
         .select_related("volunteer__user", "department", "intake")
         .filter(intake=intake, status=Offer.Status.PENDING)
     )
@@ -290,8 +302,25 @@ def _withdraw_pending(*, intake: Intake, now: datetime, kind: str) -> int:
 
 
 def offers_withdraw_for_closed_intake(*, intake: Intake, now: datetime | None = None) -> int:
-    """The walk-in closed while volunteers were being paged: tell them it is no longer needed."""
-    return _withdraw_pending(intake=intake, now=now or timezone.now(), kind=Notification.Kind.CANCELLED)
+    """The walk-in closed: tell everyone paged, and a companion still on the way, that they are
+    no longer needed (the accepted offer stays accepted: it is the record of who came)."""
+    now = now or timezone.now()
+    on_the_way = (
+        Offer.objects.select_related("volunteer__user", "department", "intake")
+        .filter(intake=intake, status=Offer.Status.ACCEPTED, arrived_at__isnull=True)
+        .first()
+    )
+    if on_the_way is not None:
+        on_the_way.arrival_check_at = None
+        on_the_way.save(update_fields=["arrival_check_at"])
+        _notify_volunteer(
+            volunteer=on_the_way.volunteer,
+            kind=Notification.Kind.CANCELLED,
+            offer=on_the_way,
+            context={"station": intake.department.name},
+            now=now,
+        )
+    return _withdraw_pending(intake=intake, now=now, kind=Notification.Kind.CANCELLED)
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -305,7 +334,9 @@ def _offer_for_answer(*, offer_id: int, volunteer: Volunteer, now: datetime) -> 
     intake = (
         Intake.objects.select_for_update(of=("self",)).select_related("department").get(pk=offer.intake_id)
     )
-    offer = Offer.objects.select_for_update().select_related("department", "intake").get(pk=offer_id)
+    offer = (
+        Offer.objects.select_for_update(of=("self",)).select_related("department", "intake").get(pk=offer_id)
+    )
     return offer, intake
 
 
@@ -323,8 +354,16 @@ def offer_accept(*, offer_id: int, volunteer: Volunteer, now: datetime | None = 
             return offer
         if offer.status != Offer.Status.PENDING:
             raise OfferUnavailable(offer_closed_reason(offer))
-        if intake.status != Intake.Status.WAITING_FOR_COMPANION or offer.expires_at <= now:
+        if offer.expires_at <= now:
+            raise OfferUnavailable("This request has expired. Thank you for answering.")
+        if intake.status != Intake.Status.WAITING_FOR_COMPANION:
             raise OfferUnavailable("Someone else is already on the way. Thank you for answering.")
+        today = timezone.localdate(now, timezone=intake.department.tzinfo)
+        if not Volunteer.objects.vetted(on=today).filter(pk=volunteer.pk).exists():
+            # Paused, or vetting lapsed since the page went out: never assigned to a person.
+            raise OfferUnavailable(
+                "Your volunteer record needs attention first. Please call your coordinator."
+            )
         expected = now + timedelta(minutes=intake.department.expected_arrival_minutes)
         try:
             with transaction.atomic():
@@ -338,7 +377,9 @@ def offer_accept(*, offer_id: int, volunteer: Volunteer, now: datetime | None = 
             updated = 0
         if not updated:
             raise OfferUnavailable("Someone else is already on the way. Thank you for answering.")
-        intake_transition(intake=intake, to_status=Intake.Status.COMPANION_ASSIGNED, actor=volunteer.user)
+        intake_transition(
+            intake=intake, to_status=Intake.Status.COMPANION_ASSIGNED, actor=volunteer.user, now=now
+        )
         _withdraw_pending(intake=intake, now=now, kind=Notification.Kind.FILLED)
         offer.refresh_from_db()
     return offer
@@ -369,6 +410,11 @@ def offer_decline(*, offer_id: int, volunteer: Volunteer, now: datetime | None =
 
 
 def offer_closed_reason(offer: Offer) -> str:
+    if offer.status == Offer.Status.WITHDRAWN and offer.intake.status in (
+        Intake.Status.WAITING_FOR_COMPANION,  # paging was stopped
+        Intake.Status.CLOSED,
+    ):
+        return "This request is no longer needed. Thank you for being ready to help."
     return {
         Offer.Status.DECLINED: "You declined this request. Thank you for letting us know.",
         Offer.Status.EXPIRED: "This request has expired.",
@@ -399,7 +445,34 @@ def companion_mark_arrived(*, offer_id: int, volunteer: Volunteer, now: datetime
         offer.arrival_check_at = None
         offer.save(update_fields=["arrived_at", "arrival_check_at"])
         if intake.status == Intake.Status.COMPANION_ASSIGNED:
-            intake_transition(intake=intake, to_status=Intake.Status.COMPANION_ARRIVED, actor=volunteer.user)
+            intake_transition(
+                intake=intake, to_status=Intake.Status.COMPANION_ARRIVED, actor=volunteer.user, now=now
+            )
+    return offer
+
+
+def companion_release(*, offer_id: int, actor: User, now: datetime | None = None) -> Offer:
+    """The companion cannot come after all (they say so, or a coordinator records it).
+
+    Their accepted offer is withdrawn (so the one-accepted-offer rule lets someone else accept),
+    the intake goes back to waiting and paging resumes at once with those not yet asked.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = Offer.objects.select_related("intake").get(pk=offer_id)
+        intake = Intake.objects.select_for_update(of=("self",)).get(pk=offer.intake_id)
+        offer = Offer.objects.select_for_update().get(pk=offer_id)
+        if offer.status != Offer.Status.ACCEPTED or offer.arrived_at is not None:
+            raise OfferUnavailable("Only a companion who has not arrived yet can be released.")
+        if intake.status != Intake.Status.COMPANION_ASSIGNED:
+            raise OfferUnavailable("This walk-in has moved on; nothing to release.")
+        offer.status = Offer.Status.WITHDRAWN
+        offer.arrival_check_at = None
+        offer.save(update_fields=["status", "arrival_check_at"])
+        intake = intake_transition(
+            intake=intake, to_status=Intake.Status.WAITING_FOR_COMPANION, actor=actor, now=now
+        )
+        paging_kick_on_commit(intake=intake)
     return offer
 
 

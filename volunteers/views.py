@@ -1,18 +1,406 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The companion's pages (phone first) and the coordinator's roster pages (desktop).
+
+Thin: fetch through a roster selector (404) → role (403) → form → roster service → redirect.
+Offers and assignments live in ``offer_views``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from accounts.selectors import coordinator_department_ids
 
-from . import selectors
+from . import profiles, roster
+from .forms import AssignShiftForm, CoverageForm, PreferencesForm, ShiftForm, VettingForm, WeeklyShiftForm
+from .models import Volunteer
+from .tokens import offer_link
+
+# How many rows the phone pages list; the rest are a tap away on "My shifts".
+HOME_SHIFTS = 5
+HOME_OFFERS = 5
+MY_SHIFTS = 60
+ROSTER_SHIFTS = 60
 
 
 @role_required(Role.VOLUNTEER)
 def home(request: HttpRequest) -> HttpResponse:
-    """The companion's phone-first home: offers arrive with the paging issue; shifts are here."""
-    volunteer = selectors.volunteer_for_user(user=request.user)
-    shifts = list(selectors.upcoming_shifts(volunteer=volunteer)) if volunteer else []
-    return render(
-        request, "volunteers/home.html", {"volunteer": volunteer, "shifts": shifts, "now": timezone.now()}
+    """Open requests, the current assignment, upcoming shifts and hours this month. A volunteer
+    who may not be paged (vetting incomplete, profile paused) is told what is missing instead of
+    seeing requests or assignments."""
+    now = timezone.now()
+    volunteer = roster.volunteer_get_for_user(user=request.user)
+    context: dict = {"volunteer": volunteer, "now": now}
+    if volunteer is not None:
+        tz = roster.volunteer_time_zone(departments=roster.volunteer_departments(volunteer=volunteer))
+        missing = roster.vetting_missing(volunteer=volunteer, on=timezone.localdate(now, tz))
+        context.update(
+            missing=missing,
+            offers=[]
+            if missing
+            else [
+                {
+                    "offer": offer,
+                    "link": offer_link(offer),
+                    "minutes_waited": offer.intake.minutes_waiting(now),
+                }
+                for offer in roster.open_offers(volunteer=volunteer, now=now)[:HOME_OFFERS]
+            ],
+            assignments=[] if missing else list(roster.active_assignments(volunteer=volunteer)[:HOME_OFFERS]),
+            shifts=list(roster.upcoming_shifts(volunteer=volunteer, now=now)[:HOME_SHIFTS]),
+            hours=roster.hours_this_month(volunteer=volunteer, tz=tz, now=now),
+            month_name=timezone.localtime(now, tz).strftime("%B"),
+        )
+    return render(request, "volunteers/home.html", context)
+
+
+# --- the volunteer's own shifts ---------------------------------------------------------------
+
+
+def _own_volunteer(request: HttpRequest) -> Volunteer:
+    volunteer = roster.volunteer_get_for_user(user=request.user)
+    if volunteer is None:
+        raise Http404("No volunteer profile")
+    return volunteer
+
+
+def _calendar_urls(volunteer: Volunteer) -> dict:
+    url = settings.HARBOR_SITE_URL.rstrip("/") + reverse(
+        "volunteers:calendar_feed", kwargs={"token": volunteer.calendar_token}
     )
+    return {"calendar_url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
+
+
+def _my_shifts_page(
+    request: HttpRequest,
+    volunteer: Volunteer,
+    departments: list,
+    *,
+    once_form: ShiftForm | None = None,
+    weekly_form: WeeklyShiftForm | None = None,
+) -> HttpResponse:
+    now = timezone.now()
+    shifts = list(roster.upcoming_shifts(volunteer=volunteer, now=now)[: MY_SHIFTS + 1])
+    tz = roster.volunteer_time_zone(departments=departments)
+    context = {
+        "volunteer": volunteer,
+        "departments": departments,
+        "shifts": shifts[:MY_SHIFTS],
+        "more_shifts": len(shifts) > MY_SHIFTS,
+        "series": list(roster.active_series(volunteer=volunteer, now=now)),
+        "may_sign_up": bool(departments)
+        and roster.may_be_on_call(volunteer=volunteer, on=timezone.localdate(now, tz)),
+        "missing": roster.vetting_missing(volunteer=volunteer, on=timezone.localdate(now, tz)),
+        "once_form": once_form or ShiftForm(departments=departments, prefix="once"),
+        "weekly_form": weekly_form or WeeklyShiftForm(departments=departments, prefix="weekly"),
+        "now": now,
+        **_calendar_urls(volunteer),
+    }
+    return render(request, "volunteers/my_shifts.html", context)
+
+
+@role_required(Role.VOLUNTEER)
+def my_shifts(request: HttpRequest) -> HttpResponse:
+    volunteer = _own_volunteer(request)
+    return _my_shifts_page(request, volunteer, roster.volunteer_departments(volunteer=volunteer))
+
+
+@role_required(Role.VOLUNTEER)
+@require_POST
+def shift_add(request: HttpRequest) -> HttpResponse:
+    """The volunteer signs up for one shift."""
+    volunteer = _own_volunteer(request)
+    departments = roster.volunteer_departments(volunteer=volunteer)
+    form = ShiftForm(request.POST, departments=departments, prefix="once")
+    if departments and form.is_valid():
+        data = form.cleaned_data
+        try:
+            roster.shift_create(
+                volunteer=volunteer,
+                department=data["department"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                created_by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Thank you — you are on call for that shift.")
+            return redirect("volunteers:my_shifts")
+    return _my_shifts_page(request, volunteer, departments, once_form=form)
+
+
+@role_required(Role.VOLUNTEER)
+@require_POST
+def series_add(request: HttpRequest) -> HttpResponse:
+    """The volunteer signs up for the same shift every week."""
+    volunteer = _own_volunteer(request)
+    departments = roster.volunteer_departments(volunteer=volunteer)
+    form = WeeklyShiftForm(request.POST, departments=departments, prefix="weekly")
+    if departments and form.is_valid():
+        data = form.cleaned_data
+        try:
+            _, extension = roster.shift_series_create(
+                volunteer=volunteer,
+                department=data["department"],
+                weekday=data["weekday"],
+                start_time=data["start"],
+                duration=data["duration"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                created_by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _series_message(extension, "your"))
+            return redirect("volunteers:my_shifts")
+    return _my_shifts_page(request, volunteer, departments, weekly_form=form)
+
+
+def _series_message(extension: roster.Extension, whose: str) -> str:
+    created = extension.created
+    text = f"Weekly shift added: {created} shift{'s' if created != 1 else ''} on the roster so far."
+    if extension.skipped:
+        text += (
+            f" {extension.skipped} week{'s were' if extension.skipped != 1 else ' was'} skipped: "
+            f"{'it overlaps' if extension.skipped == 1 else 'they overlap'} {whose} other shifts."
+        )
+    return text
+
+
+@role_required(Role.VOLUNTEER)
+@require_POST
+def calendar_rotate(request: HttpRequest) -> HttpResponse:
+    volunteer = _own_volunteer(request)
+    roster.calendar_token_rotate(volunteer=volunteer)
+    messages.success(
+        request,
+        "Your calendar has a new secret link. The old one no longer works: subscribe again with this one.",
+    )
+    return redirect("volunteers:my_shifts")
+
+
+@login_not_required
+@require_safe
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The volunteer's private iCalendar feed. The secret in the URL is the only key: no sign-in
+    (calendar apps cannot sign in), 404 for anything unknown."""
+    volunteer = roster.calendar_volunteer_for_token(token=token)
+    if volunteer is None:
+        raise Http404
+    response = HttpResponse(
+        roster.calendar_feed_ics(volunteer=volunteer), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="harbor-shifts.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# --- dropping shifts: the volunteer their own, a coordinator anyone's in their departments ----
+
+
+def _back_to_schedule(request: HttpRequest, volunteer_id: int, volunteer_user_id: int):
+    if volunteer_user_id == request.user.pk:
+        return redirect("volunteers:my_shifts")
+    return redirect("volunteers:roster_volunteer", volunteer_id=volunteer_id)
+
+
+@role_required(Role.VOLUNTEER, Role.COORDINATOR)
+@require_POST
+def shift_drop(request: HttpRequest, shift_id: int) -> HttpResponse:
+    shift = roster.shift_get_for_user(user=request.user, shift_id=shift_id)
+    try:
+        outcome = roster.shift_drop(shift=shift, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            "Shift dropped." if outcome == "dropped" else "Shift ended now; the hours so far stay on record.",
+        )
+    return _back_to_schedule(request, shift.volunteer_id, shift.volunteer.user_id)
+
+
+@role_required(Role.VOLUNTEER, Role.COORDINATOR)
+@require_POST
+def series_end(request: HttpRequest, series_id: int) -> HttpResponse:
+    series = roster.series_get_for_user(user=request.user, series_id=series_id)
+    try:
+        deleted = roster.shift_series_end(series=series, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"Weekly shift stopped; {deleted} upcoming shift{'s' if deleted != 1 else ''} removed."
+        )
+    return _back_to_schedule(request, series.volunteer_id, series.volunteer.user_id)
+
+
+# --- coordinators -----------------------------------------------------------------------------
+
+
+@role_required(Role.COORDINATOR)
+def coverage(request: HttpRequest) -> HttpResponse:
+    """Fourteen days × 24 hours of one department: how many volunteers are on call, gaps in red."""
+    departments = roster.coordinator_departments(user=request.user)
+    form = CoverageForm(request.GET or None, departments=departments)
+    department, start = form.chosen()
+    return render(
+        request,
+        "volunteers/coverage.html",
+        {
+            "form": form,
+            "departments": departments,
+            "department": department,
+            "coverage": roster.department_coverage(department=department, start=start),
+            "hours": range(24),
+        },
+    )
+
+
+@role_required(Role.COORDINATOR)
+def roster_list(request: HttpRequest) -> HttpResponse:
+    """A department's volunteers: vetted or what is missing, active, next shift."""
+    departments = roster.coordinator_departments(user=request.user)
+    form = CoverageForm(request.GET or None, departments=departments)
+    department, _ = form.chosen()
+    today = timezone.localdate(timezone=department.tzinfo)
+    volunteers = [
+        {
+            "volunteer": volunteer,
+            "missing": roster.vetting_missing(volunteer=volunteer, on=today, for_coordinator=True),
+        }
+        for volunteer in roster.roster_volunteers(department=department)
+    ]
+    return render(
+        request,
+        "volunteers/roster.html",
+        {
+            "form": form,
+            "departments": departments,
+            "department": department,
+            "volunteers": volunteers,
+            "now": timezone.now(),
+        },
+    )
+
+
+@role_required(Role.COORDINATOR)
+def roster_volunteer(request: HttpRequest, volunteer_id: int) -> HttpResponse:
+    """One volunteer's upcoming shifts in the coordinator's departments, to drop or add to."""
+    volunteer = roster.volunteer_get_for_coordinator(user=request.user, volunteer_id=volunteer_id)
+    department_ids = coordinator_department_ids(user=request.user)
+    now = timezone.now()
+    shifts = list(
+        roster.upcoming_shifts(volunteer=volunteer, now=now).filter(department_id__in=department_ids)[
+            : ROSTER_SHIFTS + 1
+        ]
+    )
+    return render(
+        request,
+        "volunteers/roster_volunteer.html",
+        {
+            "volunteer": volunteer,
+            "missing": roster.vetting_missing(
+                volunteer=volunteer, on=timezone.localdate(now), for_coordinator=True
+            ),
+            "shifts": shifts[:ROSTER_SHIFTS],
+            "more_shifts": len(shifts) > ROSTER_SHIFTS,
+            "series": list(
+                roster.active_series(volunteer=volunteer, now=now).filter(department_id__in=department_ids)
+            ),
+            "now": now,
+        },
+    )
+
+
+ASSIGN_PREFILL = ("department", "volunteer", "day", "start", "end")
+
+
+@role_required(Role.COORDINATOR)
+def assign(request: HttpRequest) -> HttpResponse:
+    """Put a volunteer of the coordinator's departments on call, once or every week. The
+    coverage grid links here with the day and hour of a gap filled in."""
+    departments = roster.coordinator_departments(user=request.user)
+    initial = {key: request.GET[key] for key in ASSIGN_PREFILL if request.GET.get(key)}
+    form = AssignShiftForm(
+        request.POST or None,
+        departments=departments,
+        volunteers=roster.volunteers_visible_to_coordinator(user=request.user),
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["repeat"] == AssignShiftForm.WEEKLY:
+                _, extension = roster.shift_series_create(
+                    volunteer=data["volunteer"],
+                    department=data["department"],
+                    weekday=data["day"].weekday(),
+                    start_time=data["start"],
+                    duration=data["duration"],
+                    starts_on=data["day"],
+                    ends_on=data["until"],
+                    created_by=request.user,
+                )
+                messages.success(request, f"{data['volunteer']}: " + _series_message(extension, "their"))
+            else:
+                roster.shift_create(
+                    volunteer=data["volunteer"],
+                    department=data["department"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    created_by=request.user,
+                )
+                messages.success(request, f"{data['volunteer']} is on call for that shift.")
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            query = {"department": data["department"].pk}
+            today = timezone.localdate(timezone=data["department"].tzinfo)
+            if (data["day"] - today).days >= roster.COVERAGE_DAYS:  # beyond the default fortnight
+                query["start"] = data["day"].isoformat()
+            return redirect(f"{reverse('volunteers:coverage')}?{urlencode(query)}")
+    return render(request, "volunteers/assign.html", {"form": form, "departments": departments})
+
+
+@role_required(Role.VOLUNTEER)
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The volunteer's own page settings: phone, channels, quiet hours, languages…"""
+    volunteer = _own_volunteer(request)
+    form = PreferencesForm(request.POST or None, instance=volunteer)
+    if request.method == "POST" and form.is_valid():
+        profiles.volunteer_update_preferences(
+            volunteer=volunteer, data={name: form.cleaned_data[name] for name in profiles.PREFERENCE_FIELDS}
+        )
+        messages.success(request, "Saved. Thank you.")
+        return redirect("volunteers:preferences")
+    return render(request, "volunteers/preferences.html", {"form": form, "volunteer": volunteer})
+
+
+@role_required(Role.COORDINATOR)
+def vetting(request: HttpRequest, volunteer_id: int) -> HttpResponse:
+    """A coordinator records a volunteer's vetting, or pauses them."""
+    volunteer = roster.volunteer_get_for_coordinator(user=request.user, volunteer_id=volunteer_id)
+    form = VettingForm(request.POST or None, instance=volunteer)
+    if request.method == "POST" and form.is_valid():
+        profiles.volunteer_update_vetting(
+            volunteer=volunteer,
+            coordinator=request.user,
+            data={name: form.cleaned_data[name] for name in profiles.VETTING_FIELDS},
+        )
+        messages.success(request, f"Vetting record of {volunteer} saved.")
+        return redirect("volunteers:roster_volunteer", volunteer_id=volunteer.pk)
+    return render(request, "volunteers/vetting.html", {"form": form, "volunteer": volunteer})

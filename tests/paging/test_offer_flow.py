@@ -88,3 +88,100 @@ def test_volunteer_accepts_from_the_link_and_marks_arrival(
     phone.post(reverse("volunteers:assignment_arrived", kwargs={"offer_id": offer.pk}))
     intake.refresh_from_db()
     assert intake.status == Intake.Status.COMPANION_ARRIVED
+
+
+def _accepted_walk_in(client, volunteers, django_capture_on_commit_callbacks, monkeypatch):
+    intake = _log_walk_in(client, django_capture_on_commit_callbacks, monkeypatch)
+    first = Offer.objects.filter(intake=intake).order_by("pk").first()
+    from volunteers.services import offer_accept
+
+    with django_capture_on_commit_callbacks(execute=True):
+        offer_accept(offer_id=first.pk, volunteer=first.volunteer)
+    return intake, first
+
+
+def test_companion_who_cannot_come_is_released_and_someone_else_can_accept(
+    officer_client, on_call_volunteers, sms_outbox, django_capture_on_commit_callbacks, monkeypatch
+):
+    intake, first = _accepted_walk_in(
+        officer_client, on_call_volunteers, django_capture_on_commit_callbacks, monkeypatch
+    )
+    phone = client_for(first.volunteer.user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = phone.post(
+            reverse("volunteers:assignment_release", kwargs={"offer_id": first.pk}), follow=True
+        )
+
+    assert "asking someone else" in response.content.decode()
+    intake.refresh_from_db()
+    assert intake.status == Intake.Status.WAITING_FOR_COMPANION
+    first.refresh_from_db()
+    assert first.status == Offer.Status.WITHDRAWN
+    # Paging resumed at once with the volunteer not yet asked, who can now accept.
+    fourth = Offer.objects.get(intake=intake, status=Offer.Status.PENDING)
+    from volunteers.services import offer_accept
+
+    offer_accept(offer_id=fourth.pk, volunteer=fourth.volunteer)
+    intake.refresh_from_db()
+    assert intake.status == Intake.Status.COMPANION_ASSIGNED
+
+
+def test_closing_the_walk_in_tells_the_companion_on_the_way(
+    officer_client,
+    coordinator,
+    on_call_volunteers,
+    sms_outbox,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    intake, first = _accepted_walk_in(
+        officer_client, on_call_volunteers, django_capture_on_commit_callbacks, monkeypatch
+    )
+    sms_outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(coordinator).post(
+            reverse("intake:close", kwargs={"intake_id": intake.pk}), {"reason": "left_before_placement"}
+        )
+
+    assert [sms.to for sms in sms_outbox] == [str(first.volunteer.phone)]
+    assert "no longer needed" in sms_outbox[0].body
+    first.refresh_from_db()
+    assert first.status == Offer.Status.ACCEPTED, "the accepted offer remains the record of who came"
+    assert first.arrival_check_at is None
+
+
+def test_accepting_an_expired_offer_says_it_expired(
+    officer_client, on_call_volunteers, django_capture_on_commit_callbacks, monkeypatch
+):
+    from datetime import timedelta
+
+    from volunteers.models import OFFER_OPEN_FOR
+    from volunteers.services import OfferUnavailable, offer_accept
+
+    intake = _log_walk_in(officer_client, django_capture_on_commit_callbacks, monkeypatch)
+    offer = Offer.objects.filter(intake=intake).first()
+
+    with pytest.raises(OfferUnavailable, match="expired"):
+        offer_accept(
+            offer_id=offer.pk,
+            volunteer=offer.volunteer,
+            now=offer.created_at + OFFER_OPEN_FOR + timedelta(seconds=1),
+        )
+
+
+def test_a_volunteer_paused_after_the_page_cannot_accept(
+    officer_client, on_call_volunteers, django_capture_on_commit_callbacks, monkeypatch
+):
+    from volunteers.services import OfferUnavailable, offer_accept
+
+    intake = _log_walk_in(officer_client, django_capture_on_commit_callbacks, monkeypatch)
+    offer = Offer.objects.filter(intake=intake).first()
+    offer.volunteer.is_active = False
+    offer.volunteer.save()
+
+    with pytest.raises(OfferUnavailable, match="needs attention"):
+        offer_accept(offer_id=offer.pk, volunteer=offer.volunteer)
+    intake.refresh_from_db()
+    assert intake.status == Intake.Status.WAITING_FOR_COMPANION

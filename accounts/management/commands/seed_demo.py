@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Department, Membership, Role, User
 from referrals.models import Facility, GenderServed, LevelOfCare, Medication, Payment
-from volunteers.models import Shift, Volunteer
+from volunteers import roster
+from volunteers.models import Shift, ShiftSeries, Volunteer
 
 DEPARTMENT = {
     "name": "Gloucester Police Department",
@@ -120,6 +121,8 @@ FACILITIES = [
 ]
 
 SHIFT_HOURS = 8
+# The demo volunteer's weekly shift: Wednesdays, 6 to 10 PM.
+WEEKLY_WEEKDAY, WEEKLY_START, WEEKLY_DURATION = 2, time(18), timedelta(hours=4)
 SHIFT_DAYS = 14
 VOLUNTEERS_PER_SHIFT = 2
 
@@ -133,6 +136,7 @@ class Command(BaseCommand):
             logins = [self._staff(department, *row) for row in STAFF]
             volunteers = [self._volunteer(department, number, *row) for number, row in enumerate(VOLUNTEERS)]
             shifts_added = self._shifts(department, volunteers)
+            shifts_added += self._weekly_shift(department, volunteers[0])
             facilities_added = self._facilities()
 
         self.stdout.write(self.style.SUCCESS(f"\nDemo data ready: {department.name}, {department.address}"))
@@ -207,13 +211,41 @@ class Command(BaseCommand):
             starts_at = start_of_today + timedelta(hours=block * SHIFT_HOURS)
             for seat in range(VOLUNTEERS_PER_SHIFT):
                 volunteer = volunteers[(block * VOLUNTEERS_PER_SHIFT + seat) % len(volunteers)]
+                ends_at = starts_at + timedelta(hours=SHIFT_HOURS)
+                # A shift the volunteer signed up for themself may cover this block already.
+                clash = Shift.objects.filter(
+                    volunteer=volunteer, starts_at__lt=ends_at, ends_at__gt=starts_at
+                )
+                if clash.exclude(starts_at=starts_at).exists():
+                    continue
                 _, created = Shift.objects.get_or_create(
                     volunteer=volunteer,
                     starts_at=starts_at,
-                    defaults={"department": department, "ends_at": starts_at + timedelta(hours=SHIFT_HOURS)},
+                    defaults={"department": department, "ends_at": ends_at},
                 )
                 added += created
         return added
+
+    def _weekly_shift(self, department: Department, volunteer: Volunteer) -> int:
+        """The demo volunteer is also on call every Wednesday evening (a weekly series), which
+        never meets their midnight-to-8 blocks above. Extends the series on later runs."""
+        series = ShiftSeries.objects.filter(
+            volunteer=volunteer, department=department, weekday=WEEKLY_WEEKDAY, start_time=WEEKLY_START
+        ).first()
+        if series is not None:
+            return roster.shift_series_extend(series=series).created
+        coordinator = User.objects.get(username="coordinator")
+        _, extension = roster.shift_series_create(
+            volunteer=volunteer,
+            department=department,
+            weekday=WEEKLY_WEEKDAY,
+            start_time=WEEKLY_START,
+            duration=WEEKLY_DURATION,
+            starts_on=timezone.localdate(timezone=department.tzinfo),
+            ends_on=None,
+            created_by=coordinator,
+        )
+        return extension.created
 
     def _facilities(self) -> int:
         added = 0

@@ -1,0 +1,809 @@
+"""The on-call roster: reads (who may see which shift, coverage, hours) and writes (sign-ups, drops,
+coordinator assignments, weekly series).
+
+Times are stored in UTC and entered and shown in the department's time zone. A weekly shift
+starts at the same clock time every week, across daylight-saving changes, and its length is
+counted on the clock too ("10 PM to 6 AM" stays that, on the nights the clocks change as well).
+
+A volunteer is never on call twice at once, in any department: the services look first, to name
+the clashing shift, and the database refuses whatever slips past that look (an exclusion
+constraint on the volunteer and ``tstzrange(starts_at, ends_at)``, with btree_gist).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest, Least
+from django.shortcuts import get_object_or_404
+from django.utils import dateformat, timezone
+
+from accounts.models import Department, Role, User
+from accounts.selectors import coordinator_department_ids, departments_for_role
+from intake.models import Intake
+
+from .models import BACKGROUND_CHECK_VALID_FOR, Offer, Shift, ShiftSeries, Volunteer, new_calendar_token
+
+# Shift rules. The length of a shift is counted on the department's clock.
+MAX_SHIFT_LENGTH = timedelta(hours=24)
+# A shift entered "now" may start a few minutes ago (the form took a moment to fill in).
+PAST_GRACE = timedelta(minutes=5)
+# Nobody signs up for a shift more than a year ahead; it also keeps hostile dates in range.
+MAX_DAYS_AHEAD = 366
+SERIES_HORIZON_DAYS = 56
+COVERAGE_DAYS = 14
+FEED_PAST = timedelta(days=30)
+FEED_FUTURE = timedelta(days=MAX_DAYS_AHEAD + 1)
+# Intake statuses in which an accepted offer is the volunteer's live assignment.
+ASSIGNMENT_STATUSES = (
+    Intake.Status.COMPANION_ASSIGNED,
+    Intake.Status.COMPANION_ARRIVED,
+    Intake.Status.SEARCHING_PLACEMENT,
+)
+OVERLAP_CONSTRAINTS = {"shift_no_overlap_per_volunteer", "shift_unique_start"}
+
+
+# --- local time -------------------------------------------------------------------------------
+
+
+def local_moment(day: date, at: time, tz: tzinfo) -> datetime:
+    """``at`` o'clock on ``day`` in ``tz``, in UTC.
+
+    A clock time skipped when the clocks go forward is read as the same time an hour later
+    (2:30 AM → 3:30 AM); a clock time that happens twice when they go back is the first one.
+    """
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def exists_on_clock(day: date, at: time, tz: tzinfo) -> bool:
+    """False for a clock time skipped when the clocks go forward (2:30 AM on that night)."""
+    return local_moment(day, at, tz).astimezone(tz).replace(tzinfo=None) == datetime.combine(day, at)
+
+
+def occurrence(day: date, start_time: time, clock_length: timedelta, tz: tzinfo) -> tuple[datetime, datetime]:
+    """A shift starting at ``start_time`` on ``day`` and lasting ``clock_length`` on the clock."""
+    start = datetime.combine(day, start_time)
+    end = start + clock_length
+    return local_moment(start.date(), start.time(), tz), local_moment(end.date(), end.time(), tz)
+
+
+def clock_length(starts_at: datetime, ends_at: datetime, tz: tzinfo) -> timedelta:
+    """How long a shift lasts on the department's clock (23 or 25 real hours can be 24 h)."""
+    return timezone.localtime(ends_at, tz).replace(tzinfo=None) - timezone.localtime(starts_at, tz).replace(
+        tzinfo=None
+    )
+
+
+def _when(moment: datetime, tz: tzinfo, fmt: str = "D M j, g:i A") -> str:
+    return dateformat.format(timezone.localtime(moment, tz), fmt)
+
+
+def volunteer_time_zone(*, departments: Iterable[Department]) -> tzinfo:
+    """The zone for a volunteer's own pages: their department's (the first, if several)."""
+    first = next(iter(departments), None)
+    return first.tzinfo if first is not None else timezone.get_default_timezone()
+
+
+# --- who may see what -------------------------------------------------------------------------
+
+
+def volunteer_get_for_user(*, user: User) -> Volunteer | None:
+    """The signed-in user's own volunteer profile, if they have one."""
+    return Volunteer.objects.select_related("user").filter(user=user).first()
+
+
+def volunteer_departments(*, volunteer: Volunteer) -> list[Department]:
+    return list(volunteer.departments.order_by("name"))
+
+
+def coordinator_departments(*, user: User) -> list[Department]:
+    return list(departments_for_role(user=user, role=Role.COORDINATOR).order_by("name"))
+
+
+def volunteers_visible_to_coordinator(*, user: User) -> QuerySet[Volunteer]:
+    """Volunteers serving at least one of the coordinator's departments."""
+    return Volunteer.objects.filter(
+        Exists(
+            Volunteer.departments.through.objects.filter(
+                volunteer_id=OuterRef("pk"), department_id__in=coordinator_department_ids(user=user)
+            )
+        )
+    )
+
+
+def volunteer_get_for_coordinator(*, user: User, volunteer_id: int) -> Volunteer:
+    """A volunteer of one of the coordinator's departments, else 404."""
+    return get_object_or_404(
+        volunteers_visible_to_coordinator(user=user).select_related("user"), pk=volunteer_id
+    )
+
+
+def shifts_visible_to(*, user: User) -> QuerySet[Shift]:
+    """A volunteer's own shifts, and every shift of the departments the user coordinates."""
+    if not user.is_authenticated:
+        return Shift.objects.none()
+    return Shift.objects.filter(
+        Q(volunteer__user=user) | Q(department_id__in=coordinator_department_ids(user=user))
+    )
+
+
+def shift_get_for_user(*, user: User, shift_id: int) -> Shift:
+    return get_object_or_404(
+        shifts_visible_to(user=user).select_related("department", "volunteer__user"), pk=shift_id
+    )
+
+
+def series_get_for_user(*, user: User, series_id: int) -> ShiftSeries:
+    visible = ShiftSeries.objects.filter(
+        Q(volunteer__user=user) | Q(department_id__in=coordinator_department_ids(user=user))
+    )
+    return get_object_or_404(visible.select_related("department", "volunteer__user"), pk=series_id)
+
+
+# --- reads for the pages ----------------------------------------------------------------------
+
+
+VETTING_TEXT = {
+    # code: (what the volunteer reads, what the coordinator's roster says)
+    "paused": ("Your volunteer profile is paused. Your coordinator can switch it back on.", "Profile paused"),
+    "background_check": ("A background check is not on file yet.", "No background check on file"),
+    "background_check_expired": (
+        "Your background check (from {}) is more than two years old and needs renewing.",
+        "Background check expired (from {})",
+    ),
+    "training": ("Your companion training is not recorded yet.", "Training not recorded"),
+    "agreement": (
+        "The confidentiality agreement has not been signed yet.",
+        "Confidentiality agreement not signed",
+    ),
+}
+
+
+def vetting_missing(*, volunteer: Volunteer, on: date, for_coordinator: bool = False) -> list[str]:
+    """What stands between this volunteer and being paged, in words, or [] when nothing does.
+    Worded for the volunteer themself, or tersely for the coordinator's roster."""
+    gaps: list[tuple[str, str]] = []
+    if not volunteer.is_active or not volunteer.user.is_active:
+        gaps.append(("paused", ""))
+    if volunteer.background_check_on is None:
+        gaps.append(("background_check", ""))
+    elif volunteer.background_check_on + BACKGROUND_CHECK_VALID_FOR < on:
+        gaps.append(("background_check_expired", dateformat.format(volunteer.background_check_on, "M j, Y")))
+    if volunteer.training_completed_on is None:
+        gaps.append(("training", ""))
+    if volunteer.confidentiality_agreement_signed_on is None:
+        gaps.append(("agreement", ""))
+    return [VETTING_TEXT[code][int(for_coordinator)].format(detail) for code, detail in gaps]
+
+
+def may_be_on_call(*, volunteer: Volunteer, on: date) -> bool:
+    return not vetting_missing(volunteer=volunteer, on=on)
+
+
+def upcoming_shifts(*, volunteer: Volunteer, now: datetime | None = None) -> QuerySet[Shift]:
+    """Shifts not yet over, soonest first (a shift in progress included)."""
+    now = now or timezone.now()
+    return (
+        Shift.objects.filter(volunteer=volunteer, ends_at__gt=now)
+        .select_related("department", "series")
+        .order_by("starts_at")
+    )
+
+
+def active_series(
+    *, volunteer: Volunteer | None = None, now: datetime | None = None
+) -> QuerySet[ShiftSeries]:
+    """Weekly shifts with an occurrence still to come: one not yet started, or not yet created."""
+    now = now or timezone.now()
+    future = Shift.objects.filter(series=OuterRef("pk"), starts_at__gt=now)
+    series = ShiftSeries.objects.filter(
+        Q(materialised_until__isnull=True)
+        | Q(ends_on__isnull=True)
+        | Q(ends_on__gt=F("materialised_until"))
+        | Exists(future)
+    )
+    if volunteer is not None:
+        series = series.filter(volunteer=volunteer)
+    return series.select_related("department").order_by("weekday", "start_time")
+
+
+def open_offers(*, volunteer: Volunteer, now: datetime | None = None) -> QuerySet[Offer]:
+    """Requests this volunteer can still answer: pending, unexpired, the person still waiting."""
+    now = now or timezone.now()
+    return (
+        Offer.objects.filter(
+            volunteer=volunteer,
+            status=Offer.Status.PENDING,
+            expires_at__gt=now,
+            intake__status=Intake.Status.WAITING_FOR_COMPANION,
+        )
+        .select_related("department", "intake")
+        .order_by("-created_at")
+    )
+
+
+def active_assignments(*, volunteer: Volunteer) -> QuerySet[Offer]:
+    """Accepted offers whose walk-in still needs the companion."""
+    return (
+        Offer.objects.filter(
+            volunteer=volunteer, status=Offer.Status.ACCEPTED, intake__status__in=ASSIGNMENT_STATUSES
+        )
+        .select_related("department", "intake")
+        .order_by("-responded_at")
+    )
+
+
+@dataclass(frozen=True)
+class MonthHours:
+    on_call: timedelta
+    scheduled: timedelta
+    assignments: int
+
+    @property
+    def on_call_hours(self) -> float:
+        return round(self.on_call.total_seconds() / 3600, 1)
+
+    @property
+    def scheduled_hours(self) -> float:
+        return round(self.scheduled.total_seconds() / 3600, 1)
+
+
+def _duration(expression) -> ExpressionWrapper:
+    return ExpressionWrapper(expression, output_field=DurationField())
+
+
+def hours_this_month(*, volunteer: Volunteer, tz: tzinfo, now: datetime | None = None) -> MonthHours:
+    """Hours on call so far this calendar month (local time), hours still scheduled in it, and
+    the number of requests accepted in it. Two aggregate queries, whatever the number of shifts."""
+    now = now or timezone.now()
+    today = timezone.localdate(now, tz)
+    first_day = today.replace(day=1)
+    next_first_day = (first_day + timedelta(days=32)).replace(day=1)
+    month_start, month_end = local_moment(first_day, time.min, tz), local_moment(next_first_day, time.min, tz)
+    zero = Value(timedelta(0), output_field=DurationField())
+    totals = Shift.objects.filter(
+        volunteer=volunteer, starts_at__lt=month_end, ends_at__gt=month_start
+    ).aggregate(
+        on_call=Sum(
+            Greatest(
+                _duration(Least(F("ends_at"), Value(now)) - Greatest(F("starts_at"), Value(month_start))),
+                zero,
+            )
+        ),
+        scheduled=Sum(
+            Greatest(
+                _duration(Least(F("ends_at"), Value(month_end)) - Greatest(F("starts_at"), Value(now))), zero
+            )
+        ),
+    )
+    assignments = Offer.objects.filter(
+        volunteer=volunteer,
+        status=Offer.Status.ACCEPTED,
+        responded_at__gte=month_start,
+        responded_at__lt=month_end,
+    ).count()
+    return MonthHours(
+        on_call=totals["on_call"] or timedelta(0),
+        scheduled=totals["scheduled"] or timedelta(0),
+        assignments=assignments,
+    )
+
+
+def roster_volunteers(*, department: Department, now: datetime | None = None) -> QuerySet[Volunteer]:
+    """A department's volunteers for the coordinator's roster, with their next shift there and
+    the number of shifts in the coverage window, in one query."""
+    now = now or timezone.now()
+    here = Shift.objects.filter(volunteer=OuterRef("pk"), department=department, ends_at__gt=now)
+    window = here.filter(starts_at__lt=now + timedelta(days=COVERAGE_DAYS))
+    return (
+        Volunteer.objects.filter(departments=department)
+        .select_related("user")
+        .annotate(
+            next_shift_at=Subquery(
+                here.order_by().values("volunteer").annotate(m=Min("starts_at")).values("m")[:1]
+            ),
+            shifts_in_window=Coalesce(
+                Subquery(window.order_by().values("volunteer").annotate(n=Count("pk")).values("n")[:1]), 0
+            ),
+        )
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+
+
+# --- coverage ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CoverageCell:
+    starts_at: datetime
+    ends_at: datetime
+    hour: int
+    # Fewest and most volunteers on call at any moment of the hour.
+    fewest: int = 0
+    most: int = 0
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def exists(self) -> bool:
+        """False for the hour skipped when the clocks go forward."""
+        return self.ends_at > self.starts_at
+
+    @property
+    def is_gap(self) -> bool:
+        return self.exists and self.fewest == 0
+
+    @property
+    def is_partial_gap(self) -> bool:
+        return self.is_gap and self.most > 0
+
+
+@dataclass
+class CoverageDay:
+    day: date
+    cells: list[CoverageCell]
+
+    @property
+    def gap_hours(self) -> int:
+        return sum(cell.is_gap for cell in self.cells)
+
+
+@dataclass
+class Coverage:
+    department: Department
+    start: date
+    days: list[CoverageDay]
+    # Vetted volunteers who opted in to "call me any time": pageable, but not counted above.
+    any_time_volunteers: int
+    # Shifts in the window by volunteers who may not be paged (paused, vetting incomplete).
+    uncounted_shifts: int
+
+    @property
+    def gap_hours(self) -> int:
+        return sum(day.gap_hours for day in self.days)
+
+
+def department_coverage(
+    *, department: Department, start: date, days: int = COVERAGE_DAYS, now: datetime | None = None
+) -> Coverage:
+    """How many volunteers are on call in each local hour of ``days`` days from ``start``.
+
+    Counts only shifts of volunteers who can be paged (active, and vetted on the day the shift
+    starts). A cell holds the fewest and the most volunteers on call during its hour: an hour is
+    a gap when at some moment in it nobody is. Two queries whatever the number of shifts: the
+    overlapping shifts are fetched once and swept in Python.
+    """
+    tz = department.tzinfo
+    dates = [start + timedelta(days=n) for n in range(days)]
+    day_rows = []
+    for day in dates:
+        cells = []
+        # Hour boundaries on the clock: 25 of them, the last being midnight of the next day.
+        bounds = [local_moment(day, time(hour), tz) for hour in range(24)]
+        bounds.append(local_moment(day + timedelta(days=1), time.min, tz))
+        for hour in range(24):
+            begins, ends = bounds[hour], bounds[hour + 1]
+            cells.append(CoverageCell(starts_at=begins, ends_at=max(begins, ends), hour=hour))
+        day_rows.append(CoverageDay(day=day, cells=cells))
+    window_start, window_end = day_rows[0].cells[0].starts_at, day_rows[-1].cells[-1].ends_at
+
+    shifts = list(
+        Shift.objects.filter(department=department, starts_at__lt=window_end, ends_at__gt=window_start)
+        .select_related("volunteer__user")
+        .order_by("starts_at")
+    )
+    counted, uncounted = [], 0
+    for shift in shifts:
+        volunteer = shift.volunteer
+        if may_be_on_call(volunteer=volunteer, on=timezone.localdate(shift.starts_at, tz)):
+            counted.append(shift)
+        else:
+            uncounted += 1
+    _sweep([cell for row in day_rows for cell in row.cells], counted)
+
+    today = timezone.localdate(now or timezone.now(), tz)
+    any_time = Volunteer.objects.vetted(on=today).filter(departments=department, call_any_time=True).count()
+    return Coverage(
+        department=department,
+        start=start,
+        days=day_rows,
+        any_time_volunteers=any_time,
+        uncounted_shifts=uncounted,
+    )
+
+
+def _sweep(cells: list[CoverageCell], shifts: list[Shift]) -> None:
+    """Fill each cell's fewest/most/names from the shifts, walking both in time order."""
+    changes: dict[datetime, list[tuple[int, Shift]]] = {}
+    for shift in shifts:
+        changes.setdefault(shift.starts_at, []).append((+1, shift))
+        changes.setdefault(shift.ends_at, []).append((-1, shift))
+    moments = sorted(changes)
+    on_call: dict[int, Shift] = {}
+    index = 0
+
+    def apply(moment: datetime) -> None:
+        for delta, shift in changes[moment]:
+            if delta > 0:
+                on_call[shift.pk] = shift
+            else:
+                on_call.pop(shift.pk, None)
+
+    for cell in cells:
+        while index < len(moments) and moments[index] <= cell.starts_at:
+            apply(moments[index])
+            index += 1
+        if not cell.exists:
+            continue
+        seen = dict(on_call)
+        cell.fewest = cell.most = len(on_call)
+        while index < len(moments) and moments[index] < cell.ends_at:
+            apply(moments[index])
+            index += 1
+            seen.update(on_call)
+            cell.fewest, cell.most = min(cell.fewest, len(on_call)), max(cell.most, len(on_call))
+        cell.names = sorted(str(shift.volunteer) for shift in seen.values())
+
+
+# --- calendar feed ----------------------------------------------------------------------------
+
+
+def calendar_volunteer_for_token(*, token: str) -> Volunteer | None:
+    """The volunteer whose private feed this is; None for an unknown token or a paused profile."""
+    if not token or len(token) > Volunteer._meta.get_field("calendar_token").max_length:
+        return None
+    return (
+        Volunteer.objects.filter(calendar_token=token, is_active=True, user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+
+
+def calendar_feed_ics(*, volunteer: Volunteer, now: datetime | None = None) -> bytes:
+    """The volunteer's shifts from 30 days ago onwards as iCalendar (RFC 5545). One query.
+
+    Events carry the station and its address, never anything about the people helped. Each
+    shift keeps its UID, so calendar apps update events in place.
+    """
+    from icalendar import Calendar, Event
+
+    now = now or timezone.now()
+    shifts = Shift.objects.filter(
+        volunteer=volunteer, ends_at__gt=now - FEED_PAST, starts_at__lt=now + FEED_FUTURE
+    ).select_related("department")
+    calendar = Calendar()
+    calendar.add("prodid", "-//Harbor//On-call shifts//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", "Harbor on-call shifts")
+    calendar.add("x-published-ttl", "PT1H")
+    for shift in shifts:
+        event = Event()
+        event.add("uid", f"shift-{shift.pk}@{settings.HARBOR_EMAIL_DOMAIN}")
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("created", shift.created_at.astimezone(UTC))
+        event.add("dtstart", shift.starts_at.astimezone(UTC))
+        event.add("dtend", shift.ends_at.astimezone(UTC))
+        event.add("summary", f"On call — {shift.department.name}")
+        event.add("location", shift.department.address)
+        event.add("transp", "OPAQUE")
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+@transaction.atomic
+def calendar_token_rotate(*, volunteer: Volunteer) -> str:
+    """A new secret for the volunteer's calendar feed; the old link stops working at once."""
+    volunteer.calendar_token = new_calendar_token()
+    volunteer.save(update_fields=["calendar_token"])
+    return volunteer.calendar_token
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+def _check_may_schedule(*, actor: User, volunteer: Volunteer, department: Department) -> None:
+    """The volunteer themself, or a coordinator of the department, may put them on call."""
+    if actor.pk == volunteer.user_id:
+        return
+    if department.pk not in coordinator_department_ids(user=actor):
+        raise PermissionDenied
+
+
+def _check_volunteer_may_serve(*, volunteer: Volunteer, department: Department, on: date) -> None:
+    if not volunteer.departments.filter(pk=department.pk).exists():
+        raise ValidationError(f"{volunteer} does not serve {department.name}.")
+    if not may_be_on_call(volunteer=volunteer, on=on):
+        raise ValidationError(
+            "Only active volunteers whose vetting is complete (background check, training, "
+            "confidentiality agreement) can be put on call."
+        )
+
+
+def _check_no_overlap(*, volunteer: Volunteer, starts_at: datetime, ends_at: datetime, tz: tzinfo) -> None:
+    clash = (
+        Shift.objects.filter(volunteer=volunteer, starts_at__lt=ends_at, ends_at__gt=starts_at)
+        .select_related("department")
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            f"This overlaps the shift on {_when(clash.starts_at, tz)} – "
+            f"{_when(clash.ends_at, tz, 'g:i A')} ({clash.department.name})."
+        )
+
+
+def _is_overlap_error(error: IntegrityError) -> bool:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) in OVERLAP_CONSTRAINTS
+
+
+def shift_create(
+    *,
+    volunteer: Volunteer,
+    department: Department,
+    starts_at: datetime,
+    ends_at: datetime,
+    created_by: User,
+    now: datetime | None = None,
+) -> Shift:
+    """Put ``volunteer`` on call for ``department`` once, from ``starts_at`` to ``ends_at``.
+
+    ``created_by`` is the volunteer themself or a coordinator of the department (else
+    PermissionDenied). Raises ValidationError when the volunteer does not serve the department
+    or may not be paged, the times are backwards, longer than 24 hours on the clock, in the past,
+    more than a year ahead, or overlap another shift of theirs (checked, and refused by the
+    database under a race).
+    """
+    now = now or timezone.now()
+    tz = department.tzinfo
+    _check_may_schedule(actor=created_by, volunteer=volunteer, department=department)
+    if ends_at <= starts_at:
+        raise ValidationError("The shift must end after it starts.")
+    if clock_length(starts_at, ends_at, tz) > MAX_SHIFT_LENGTH:
+        raise ValidationError("A shift can be at most 24 hours.")
+    if starts_at < now - PAST_GRACE:
+        raise ValidationError("That time has passed. Choose a time from now on.")
+    if starts_at > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationError("Shifts can be planned up to a year ahead.")
+    _check_volunteer_may_serve(
+        volunteer=volunteer, department=department, on=timezone.localdate(starts_at, tz)
+    )
+    with transaction.atomic():
+        _check_no_overlap(volunteer=volunteer, starts_at=starts_at, ends_at=ends_at, tz=tz)
+        try:
+            with transaction.atomic():
+                return Shift.objects.create(
+                    volunteer=volunteer, department=department, starts_at=starts_at, ends_at=ends_at
+                )
+        except IntegrityError as error:
+            if _is_overlap_error(error):
+                raise ValidationError("This overlaps another shift.") from error
+            raise
+
+
+@dataclass(frozen=True)
+class Extension:
+    """What extending weekly series did: shifts created, and occurrences skipped because they
+    overlapped a shift the volunteer already had."""
+
+    created: int = 0
+    skipped: int = 0
+
+    def __add__(self, other: Extension) -> Extension:
+        return Extension(self.created + other.created, self.skipped + other.skipped)
+
+
+def shift_series_create(
+    *,
+    volunteer: Volunteer,
+    department: Department,
+    weekday: int,
+    start_time: time,
+    duration: timedelta,
+    starts_on: date,
+    ends_on: date | None,
+    created_by: User,
+    now: datetime | None = None,
+) -> tuple[ShiftSeries, Extension]:
+    """A weekly on-call shift: every ``weekday`` (0 = Monday) at ``start_time`` local time for
+    ``duration`` on the clock, from ``starts_on`` until ``ends_on`` (or open-ended).
+
+    Same permission and vetting rules as ``shift_create``. The occurrences up to the horizon are
+    created at once; any that would overlap a shift the volunteer already has are skipped (and
+    counted in the returned Extension), the others stand.
+    """
+    now = now or timezone.now()
+    tz = department.tzinfo
+    today = timezone.localdate(now, tz)
+    _check_may_schedule(actor=created_by, volunteer=volunteer, department=department)
+    if weekday not in range(7):
+        raise ValidationError("Choose a day of the week.")
+    if not timedelta(0) < duration <= MAX_SHIFT_LENGTH:
+        raise ValidationError("A shift can be at most 24 hours.")
+    if starts_on < today:
+        raise ValidationError("A weekly shift cannot start in the past.")
+    if starts_on > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationError("Shifts can be planned up to a year ahead.")
+    first = starts_on + timedelta(days=(weekday - starts_on.weekday()) % 7)
+    if ends_on is not None and ends_on < first:
+        raise ValidationError("There is no such day of the week between those dates.")
+    _check_volunteer_may_serve(volunteer=volunteer, department=department, on=today)
+    with transaction.atomic():
+        series = ShiftSeries.objects.create(
+            volunteer=volunteer,
+            department=department,
+            weekday=weekday,
+            start_time=start_time,
+            duration=duration,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            created_by=created_by,
+        )
+        extension = _extend(series=series, now=now, horizon_days=SERIES_HORIZON_DAYS)
+    return series, extension
+
+
+def _series_needing_extension(*, now: datetime, horizon_days: int) -> QuerySet[ShiftSeries]:
+    # A day of slack: "today" differs between time zones; _extend decides exactly.
+    reach = now.astimezone(UTC).date() + timedelta(days=horizon_days + 1)
+    return ShiftSeries.objects.filter(
+        Q(materialised_until__isnull=True) | Q(materialised_until__lt=reach),
+        Q(ends_on__isnull=True) | Q(materialised_until__isnull=True) | Q(ends_on__gt=F("materialised_until")),
+        volunteer__is_active=True,
+        volunteer__user__is_active=True,
+    )
+
+
+def shift_series_extend(
+    *, series: ShiftSeries | None = None, horizon_days: int = SERIES_HORIZON_DAYS, now: datetime | None = None
+) -> Extension:
+    """Create the Shift rows of weekly series up to ``horizon_days`` ahead: one series, or every
+    series that needs it (the daily task). Idempotent, and safe with several workers at once:
+    each series is claimed with FOR UPDATE SKIP LOCKED, and occurrences start after the last
+    day already materialised, so an occurrence a volunteer dropped is not created again.
+    """
+    now = now or timezone.now()
+    if series is not None:
+        ids = [series.pk]
+    else:
+        ids = list(_series_needing_extension(now=now, horizon_days=horizon_days).values_list("pk", flat=True))
+    total = Extension()
+    for pk in ids:
+        with transaction.atomic():
+            locked = (
+                ShiftSeries.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("department", "volunteer__user")
+                .filter(pk=pk)
+                .first()
+            )
+            if locked is not None:
+                total += _extend(series=locked, now=now, horizon_days=horizon_days)
+    return total
+
+
+def _extend(*, series: ShiftSeries, now: datetime, horizon_days: int) -> Extension:
+    """Materialise ``series`` (locked by the caller) up to the horizon."""
+    volunteer = series.volunteer
+    if not volunteer.is_active or not volunteer.user.is_active:
+        return Extension()
+    tz = series.department.tzinfo
+    today = timezone.localdate(now, tz)
+    first = max(series.starts_on, today)
+    if series.materialised_until is not None:
+        first = max(first, series.materialised_until + timedelta(days=1))
+    last = today + timedelta(days=horizon_days)
+    if series.ends_on is not None:
+        last = min(last, series.ends_on)
+    if first > last:
+        return Extension()
+    day = first + timedelta(days=(series.weekday - first.weekday()) % 7)
+    wanted = []
+    while day <= last:
+        starts_at, ends_at = occurrence(day, series.start_time, series.duration, tz)
+        if ends_at > starts_at and ends_at > now:
+            wanted.append((starts_at, ends_at))
+        day += timedelta(days=7)
+    extension = Extension()
+    if wanted:
+        existing = list(
+            Shift.objects.filter(
+                volunteer=volunteer, starts_at__lt=wanted[-1][1], ends_at__gt=wanted[0][0]
+            ).values_list("starts_at", "ends_at")
+        )
+        new = [
+            Shift(
+                volunteer=volunteer,
+                department=series.department,
+                series=series,
+                starts_at=starts_at,
+                ends_at=ends_at,
+            )
+            for starts_at, ends_at in wanted
+            if not any(a < ends_at and starts_at < b for a, b in existing)
+        ]
+        created = 0
+        if new:
+            # A shift the volunteer signs up for meanwhile wins; the database skips the clash.
+            Shift.objects.bulk_create(new, ignore_conflicts=True)
+            created = Shift.objects.filter(series=series, starts_at__in=[s.starts_at for s in new]).count()
+        extension = Extension(created=created, skipped=len(wanted) - created)
+    series.materialised_until = max(series.materialised_until or last, last)
+    series.save(update_fields=["materialised_until"])
+    return extension
+
+
+def shift_drop(*, shift: Shift, actor: User, now: datetime | None = None) -> str:
+    """Take a shift off the roster. Returns "dropped" or "ended".
+
+    The volunteer may drop their own shift before it starts; a coordinator of its department may
+    drop anyone's before it starts, or end one in progress now (the hours so far stay on record).
+    A dropped occurrence of a weekly shift stays dropped. Locks the shift row.
+    Raises PermissionDenied for anyone else, ValidationError when the shift is over or started.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Shift.objects.select_for_update().select_related("volunteer").filter(pk=shift.pk).first()
+        if locked is None:
+            raise ValidationError("This shift has already been removed.")
+        is_own = locked.volunteer.user_id == actor.pk
+        is_coordinator = locked.department_id in coordinator_department_ids(user=actor)
+        if not is_own and not is_coordinator:
+            raise PermissionDenied
+        if locked.ends_at <= now:
+            raise ValidationError("This shift is over; it stays on record.")
+        if locked.starts_at > now:
+            locked.delete()
+            return "dropped"
+        if not is_coordinator:
+            raise ValidationError(
+                "This shift has already started. Please call your coordinator if you cannot stay on call."
+            )
+        locked.ends_at = now
+        locked.save(update_fields=["ends_at"])
+        return "ended"
+
+
+def shift_series_end(*, series: ShiftSeries, actor: User, now: datetime | None = None) -> int:
+    """Stop a weekly shift: its occurrences not yet started are deleted and no more are created.
+    A shift in progress and past ones stay on record (a series that never started is deleted).
+    The volunteer themself or a coordinator of the department. Returns the shifts deleted.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            ShiftSeries.objects.select_for_update(of=("self",))
+            .select_related("department", "volunteer")
+            .filter(pk=series.pk)
+            .first()
+        )
+        if locked is None:
+            raise ValidationError("This weekly shift has already been removed.")
+        _check_may_schedule(actor=actor, volunteer=locked.volunteer, department=locked.department)
+        deleted, _ = locked.shifts.filter(starts_at__gt=now).delete()
+        if not locked.shifts.exists():
+            locked.delete()
+            return deleted
+        today = timezone.localdate(now, locked.department.tzinfo)
+        locked.ends_on = min(locked.ends_on or today, today)
+        locked.materialised_until = max(locked.materialised_until or locked.ends_on, locked.ends_on)
+        locked.save(update_fields=["ends_on", "materialised_until"])
+    return deleted
