@@ -551,6 +551,17 @@ def _check_no_overlap(*, volunteer: Volunteer, starts_at: datetime, ends_at: dat
         )
 
 
+def _lock_schedule(volunteer: Volunteer) -> None:
+    """Serialise writes to one volunteer's shifts (call inside a transaction).
+
+    Two overlapping inserts checked by the exclusion constraint at the same moment can deadlock
+    each other in PostgreSQL; taking the volunteer's row lock first makes the second writer wait
+    and then see the first one's shift, so it gets a clear "overlaps" message. The constraint
+    stays as the backstop for any writer that does not come through here.
+    """
+    list(Volunteer.objects.select_for_update().filter(pk=volunteer.pk).values_list("pk", flat=True))
+
+
 def _is_overlap_error(error: IntegrityError) -> bool:
     diag = getattr(error.__cause__, "diag", None)
     return getattr(diag, "constraint_name", None) in OVERLAP_CONSTRAINTS
@@ -588,6 +599,7 @@ def shift_create(
         volunteer=volunteer, department=department, on=timezone.localdate(starts_at, tz)
     )
     with transaction.atomic():
+        _lock_schedule(volunteer)
         _check_no_overlap(volunteer=volunteer, starts_at=starts_at, ends_at=ends_at, tz=tz)
         try:
             with transaction.atomic():
@@ -724,6 +736,7 @@ def _extend(*, series: ShiftSeries, now: datetime, horizon_days: int) -> Extensi
         day += timedelta(days=7)
     extension = Extension()
     if wanted:
+        _lock_schedule(volunteer)
         existing = list(
             Shift.objects.filter(
                 volunteer=volunteer, starts_at__lt=wanted[-1][1], ends_at__gt=wanted[0][0]
