@@ -185,3 +185,16 @@ def test_a_volunteer_paused_after_the_page_cannot_accept(
         offer_accept(offer_id=offer.pk, volunteer=offer.volunteer)
     intake.refresh_from_db()
     assert intake.status == Intake.Status.WAITING_FOR_COMPANION
+
+
+def test_coordinator_finds_the_delivery_log_from_the_intake_page(
+    coordinator_client, officer_client, officer, department
+):
+    from ..factories import IntakeFactory
+
+    walk_in = IntakeFactory(department=department, logged_by=officer)
+    log_url = reverse("notifications:intake_log", kwargs={"intake_id": walk_in.pk})
+    detail_url = reverse("intake:detail", kwargs={"intake_id": walk_in.pk})
+
+    assert log_url in coordinator_client.get(detail_url).content.decode()
+    assert log_url not in officer_client.get(detail_url).content.decode()
