@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -14,6 +15,10 @@ from phonenumber_field.modelfields import PhoneNumberField
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError("%(value)s is not a known time zone.", params={"value": value})
+
+
+def default_follow_up_days() -> list[int]:
+    return [1, 7, 30, 90]
 
 
 class Department(models.Model):
@@ -52,6 +57,13 @@ class Department(models.Model):
         default=30,
         validators=[MinValueValidator(5), MaxValueValidator(240)],
         help_text="Minutes a companion has to arrive after accepting before a reminder is sent.",
+    )
+
+    # Follow-ups after admission, in days (DESIGN.md: +1, +7, +30, +90).
+    follow_up_days = ArrayField(
+        models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(730)]),
+        default=default_follow_up_days,
+        size=12,
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
