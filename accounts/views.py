@@ -12,7 +12,7 @@ from .selectors import primary_role
 
 ROLE_HOMES = {
     Role.ADMINISTRATOR: "admin:index",
-    Role.COORDINATOR: "intake:list",
+    Role.COORDINATOR: "dashboard:board",
     Role.DESK_OFFICER: "intake:desk",
     Role.VOLUNTEER: "volunteers:home",
 }

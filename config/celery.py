@@ -31,4 +31,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=7, minute=10),  # 07:10 UTC, the small hours in the Americas
         "options": {"expires": 3600},
     },
+    # Follow-ups due or overdue: one reminder per coordinator per day, morning in the Americas.
+    # Safe to run twice: rows are claimed with SKIP LOCKED and marked reminded for the day, and
+    # each message's idempotency key names the coordinator and the day.
+    "remind-follow-ups": {
+        "task": "referrals.tasks.remind_follow_ups",
+        "schedule": crontab(hour=12, minute=0),  # 12:00 UTC: 07:00 or 08:00 in Massachusetts
+        "options": {"expires": 3600},
+    },
 }

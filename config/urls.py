@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from referrals.dashboard_urls import public_urlpatterns
+
 from . import views
 
 urlpatterns = [
@@ -9,5 +11,8 @@ urlpatterns = [
     path("intake/", include("intake.urls")),
     path("volunteers/", include("volunteers.urls")),
     path("notifications/", include("notifications.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("dashboard/", include("referrals.dashboard_urls")),
+    path("public/", include((public_urlpatterns, "public"))),
     path("", include("accounts.urls")),
 ]

@@ -41,6 +41,7 @@ class CrispyFormMixin:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> carries the token
 
 
 class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):

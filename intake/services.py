@@ -16,10 +16,16 @@ from .models import ADULT_AGE, Consent, Intake, IntakeEvent, Person
 Status = Intake.Status
 
 # Allowed moves of the intake state machine (DESIGN.md "Workflow and states"). Any open state
-# may also be closed with a reason, through ``intake_close``.
+# may also be closed with a reason, through ``intake_close``. A placement may be found before a
+# companion arrives, or without one: ``referrals.placement.placement_record`` then moves the
+# intake through searching_placement to placed (stopping the paging first if it is still on).
 TRANSITIONS: dict[str, set[str]] = {
-    Status.WAITING_FOR_COMPANION: {Status.COMPANION_ASSIGNED},
-    Status.COMPANION_ASSIGNED: {Status.WAITING_FOR_COMPANION, Status.COMPANION_ARRIVED},
+    Status.WAITING_FOR_COMPANION: {Status.COMPANION_ASSIGNED, Status.SEARCHING_PLACEMENT},
+    Status.COMPANION_ASSIGNED: {
+        Status.WAITING_FOR_COMPANION,
+        Status.COMPANION_ARRIVED,
+        Status.SEARCHING_PLACEMENT,
+    },
     Status.COMPANION_ARRIVED: {Status.SEARCHING_PLACEMENT},
     Status.SEARCHING_PLACEMENT: {Status.PLACED},
     Status.PLACED: set(),

@@ -33,6 +33,7 @@ class Notification(models.Model):
         ARRIVAL_REMINDER = "arrival_reminder", "Arrival reminder"
         NOBODY_ACCEPTED = "nobody_accepted", "Coordinator: nobody accepted"
         COMPANION_LATE = "companion_late", "Coordinator: companion not arrived"
+        FOLLOW_UPS_DUE = "follow_ups_due", "Coordinator: follow-ups due"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Department, Membership, Role, User
 from intake.models import Consent, Intake, IntakeEvent, Person
-from referrals.models import Facility, LevelOfCare, Payment
+from referrals.models import Disclosure, Facility, LevelOfCare, Payment, PlacementAttempt
 from volunteers.models import OFFER_OPEN_FOR, Offer, Shift, Volunteer
 
 PASSWORD = "correct-horse-battery-staple"
@@ -153,3 +153,32 @@ class OfferFactory(factory.django.DjangoModelFactory):
     wave = 1
     created_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyAttribute(lambda o: o.created_at + OFFER_OPEN_FOR)
+
+
+# --- placements (referrals) -------------------------------------------------------------------
+
+
+class PlacementAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlacementAttempt
+
+    intake = factory.SubFactory(IntakeFactory)
+    department = factory.SelfAttribute("intake.department")
+    facility = factory.SubFactory(FacilityFactory)
+    attempted_by = factory.SelfAttribute("intake.logged_by")
+    outcome = PlacementAttempt.Outcome.NO_BED
+
+
+class DisclosureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Disclosure
+
+    intake = factory.SubFactory(IntakeFactory)
+    consent = factory.SubFactory(ConsentFactory, intake=factory.SelfAttribute("..intake"))
+    department = factory.SelfAttribute("intake.department")
+    person = factory.SelfAttribute("intake.person")
+    facility = factory.SubFactory(FacilityFactory)
+    recipient = factory.SelfAttribute("facility.name")
+    information = "Name: Test Person"
+    purpose = "Referral for a treatment placement"
+    disclosed_by = factory.SelfAttribute("intake.logged_by")

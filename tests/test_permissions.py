@@ -17,7 +17,14 @@ from volunteers.roster import shift_series_create
 from volunteers.tokens import offer_link
 
 from .conftest import client_for
-from .factories import ConsentFactory, IntakeFactory, OfferFactory, ShiftFactory
+from .factories import (
+    ConsentFactory,
+    DisclosureFactory,
+    FacilityFactory,
+    IntakeFactory,
+    OfferFactory,
+    ShiftFactory,
+)
 
 USERS = [
     "anonymous",
@@ -132,6 +139,75 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ),
     ("volunteers:vetting", "get", {A: 302, C: 200, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)}),
     ("volunteers:preferences", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
+    # --- placements: an intake of `department` logged by `officer` whose companion is
+    # `volunteer_user` (arrived; placed, admission not yet confirmed, for transport and admission).
+    # The officer sees the placement but records nothing; sharing and follow-ups: coordinators.
+    *[
+        (name, "get", {A: 302, OF: 403, C: 200, V: 200, **dict.fromkeys([NR, OF2, AD, XO, XC], 404)})
+        for name in (
+            "referrals:attempt_create",
+            "referrals:placement_create",
+            "referrals:transport_update",
+            "referrals:admission_confirm",
+        )
+    ],
+    (
+        "referrals:placement",
+        "get",
+        {A: 302, OF: 200, C: 200, V: 200, **dict.fromkeys([NR, OF2, AD, XO, XC], 404)},
+    ),
+    (
+        "referrals:disclosure_create",
+        "get",
+        {A: 302, OF: 403, C: 200, V: 403, **dict.fromkeys([NR, OF2, AD, XO, XC], 404)},
+    ),
+    (
+        "referrals:disclosure_detail",
+        "get",
+        {A: 302, C: 200, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    (
+        "referrals:follow_ups",
+        "get",
+        {A: 302, C: 200, XC: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    (
+        "referrals:follow_up_record",
+        "get",
+        {A: 302, C: 200, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    # --- the treatment directory: shared by every department, kept by coordinators. An empty
+    # bed count posted comes back to the facility with its error; the search is for a walk-in
+    # of the coordinator's own departments.
+    *[
+        (name, "get", {A: 302, C: 200, XC: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)})
+        for name in (
+            "referrals:facility_list",
+            "referrals:facility_create",
+            "referrals:facility_detail",
+            "referrals:facility_edit",
+            "referrals:hsds_import",
+            "referrals:hsds_export",
+        )
+    ],
+    (
+        "referrals:facility_beds",
+        "post",
+        {A: 302, C: 302, XC: 302, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    (
+        "referrals:facility_search",
+        "get",
+        {A: 302, C: 200, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    # The coordinator's board and figures (of their own departments), and the public summary of
+    # `department`, which needs no sign-in and shows aggregate counts only.
+    *[
+        (name, "get", {A: 302, C: 200, XC: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)})
+        for name in ("dashboard:board", "dashboard:figures", "dashboard:figures_csv")
+    ],
+    ("public:department", "get", dict.fromkeys(USERS, 200)),
+    ("public:department_json", "get", dict.fromkeys(USERS, 200)),
     # The Django admin is for administrators only (is_staff is given to administrators alone).
     ("admin:index", "get", {A: 302, AD: 200, **dict.fromkeys([NR, OF, OF2, C, V, XO, XC], 302)}),
     (
@@ -215,9 +291,74 @@ def _roster_url(request, name: str) -> str:
     return reverse(name, kwargs={"volunteer_id": volunteer.pk})
 
 
+PLACEMENT_URLS = {
+    "referrals:placement",
+    "referrals:attempt_create",
+    "referrals:placement_create",
+    "referrals:transport_update",
+    "referrals:admission_confirm",
+    "referrals:disclosure_create",
+    "referrals:disclosure_detail",
+    "referrals:follow_up_record",
+}
+
+
+def _placement_url(request, name: str, walk_in) -> str:
+    from referrals.placement import placement_admission_confirm, placement_record
+
+    volunteer = request.getfixturevalue("volunteer_user").volunteer
+    placed = name in {
+        "referrals:transport_update",
+        "referrals:admission_confirm",
+        "referrals:follow_up_record",
+    }
+    intake = IntakeFactory(
+        department=walk_in.department,
+        logged_by=walk_in.logged_by,
+        status="companion_arrived",
+        companion_needed_at=None,
+    )
+    now = timezone.now()
+    OfferFactory(intake=intake, volunteer=volunteer, status="accepted", responded_at=now, arrived_at=now)
+    coordinator = request.getfixturevalue("coordinator")
+    if placed:
+        placement = placement_record(
+            intake=intake, actor=coordinator, facility=FacilityFactory(), level_of_care="3.7-WM"
+        )
+        if name == "referrals:follow_up_record":
+            placement_admission_confirm(placement=placement, actor=coordinator)
+            return reverse(name, kwargs={"follow_up_id": intake.follow_ups.first().pk})
+    if name == "referrals:disclosure_detail":
+        consent = ConsentFactory(intake=intake)
+        disclosure = DisclosureFactory(intake=intake, consent=consent, disclosed_by=coordinator)
+        return reverse(name, kwargs={"disclosure_id": disclosure.pk})
+    return reverse(name, kwargs={"intake_id": intake.pk})
+
+
+DIRECTORY_FACILITY_URLS = {
+    "referrals:facility_detail",
+    "referrals:facility_edit",
+    "referrals:facility_beds",
+}
+
+
+def _directory_url(name: str, walk_in) -> str | None:
+    if name in DIRECTORY_FACILITY_URLS:
+        return reverse(name, kwargs={"facility_id": FacilityFactory().pk})
+    if name == "referrals:facility_search":
+        return reverse(name, kwargs={"intake_id": walk_in.pk})
+    return None
+
+
 def _url(request, name: str, walk_in) -> str:
+    if name.startswith("public:"):
+        return reverse(name, kwargs={"department_id": walk_in.department_id})
+    if (directory_url := _directory_url(name, walk_in)) is not None:
+        return directory_url
     if name in ROSTER_URLS_WITH_ARGS:
         return _roster_url(request, name)
+    if name in PLACEMENT_URLS:
+        return _placement_url(request, name, walk_in)
     if name in {
         "volunteers:offer",
         "volunteers:assignment",

@@ -52,7 +52,7 @@ def test_empty_login_form_shows_field_errors(db):
     ("user", "home", "heading"),
     [
         ("officer", "/intake/desk/", "Front desk"),
-        ("coordinator", "/intake/", "Walk-ins"),
+        ("coordinator", "/dashboard/", "Live board"),
         ("volunteer_user", "/volunteers/", "My upcoming on-call shifts"),
         ("administrator", "/admin/", "Site administration"),
     ],

@@ -40,7 +40,7 @@ def _in_state(walk_in: Intake, status: str) -> Intake:
     [
         (Status.WAITING_FOR_COMPANION, Status.PLACED),
         (Status.WAITING_FOR_COMPANION, Status.COMPANION_ARRIVED),
-        (Status.WAITING_FOR_COMPANION, Status.SEARCHING_PLACEMENT),
+        (Status.COMPANION_ARRIVED, Status.PLACED),  # placed only from searching_placement
         (Status.WAITING_FOR_COMPANION, Status.WAITING_FOR_COMPANION),
         (Status.COMPANION_ARRIVED, Status.WAITING_FOR_COMPANION),
         (Status.SEARCHING_PLACEMENT, Status.COMPANION_ASSIGNED),

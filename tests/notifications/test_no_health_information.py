@@ -21,6 +21,7 @@ from intake.models import Intake
 from intake.services import intake_close, intake_create
 from notifications.models import Notification
 from notifications.services import notification_send
+from referrals.placement import follow_up_reminders, placement_admission_confirm, placement_record
 from volunteers.models import Offer, Volunteer
 from volunteers.services import (
     ARRIVAL_GRACE,
@@ -31,9 +32,9 @@ from volunteers.services import (
     paging_stop,
 )
 
-from ..factories import user_with_role
+from ..factories import FacilityFactory, user_with_role
 
-FORBIDDEN = ["Zebulon", "Quarrington", "opioid", "methadone", "fentanyl", "overdose"]
+FORBIDDEN = ["Zebulon", "Quarrington", "opioid", "methadone", "fentanyl", "overdose", "detox"]
 
 
 def _walk_in(department, officer, django_capture_on_commit_callbacks) -> Intake:
@@ -106,6 +107,17 @@ def test_no_message_of_any_kind_carries_personal_health_information(
     # A third: a coordinator stops paging (cancelled again, by the other path).
     third = _walk_in(department, officer, run)
     _in_flight(run, paging_stop, intake=third, actor=coordinator_with_phone)
+
+    # The first is placed and admitted; the day after, its coordinator is reminded of the
+    # follow-up (the facility's name says what kind of place it is: it must not appear either).
+    placement = placement_record(
+        intake=first,
+        actor=coordinator_with_phone,
+        facility=FacilityFactory(name="Quarrington Detox Center"),
+        level_of_care="3.7-WM",
+    )
+    placement_admission_confirm(placement=placement, actor=coordinator_with_phone)
+    _in_flight(run, follow_up_reminders, now=timezone.now() + timedelta(days=1, hours=1))
 
     # Anything the on-commit task did not send yet (nothing should be left).
     for pk in Notification.objects.filter(status=Notification.Status.PENDING).values_list("pk", flat=True):

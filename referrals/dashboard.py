@@ -1,0 +1,819 @@
+"""The coordinator's dashboard and the public summary: reads only, every figure an SQL aggregate.
+
+Each figure is one aggregate query (or one grouped query), so a page costs the same number of
+queries whatever the number of walk-ins; medians and 90th percentiles are PostgreSQL's
+``percentile_cont``, computed in the database (never by fetching rows into Python).
+
+Definitions (the figures page repeats them in words):
+
+- A walk-in counts in a period when it arrived (``Intake.arrived_at``) between the first and the
+  last day of the period, read on the clock of the first chosen department (departments are
+  ordered by name; several departments in different time zones share that one clock). A walk-in
+  closed as a duplicate record is not counted in any figure.
+- People: distinct people among those walk-ins. Repeat visits: walk-ins whose person had an
+  earlier (non-duplicate) walk-in, at any time before, in the same department.
+- Placed: walk-ins with a placement (``Placement``, bed found and booked), whatever happened
+  next; admitted: those whose admission was confirmed. Share placed = placed / walk-ins.
+- Times from walk-in (``Intake.arrived_at``) to: companion accepted (the first status change to
+  ``companion_assigned``; a companion who later dropped out still counts, it is the first
+  acceptance), companion arrived (the first change to ``companion_arrived``), placed
+  (``Placement.placed_at``), admitted (``Placement.admitted_at``). Each over the walk-ins that
+  reached that step; median and 90th percentile are ``percentile_cont`` (linear interpolation).
+- Placements by level of care and by facility, no-bed reasons (every placement attempt whose
+  outcome was not "bed offered") and volunteer response (offers by their present status, and the
+  time from page to acceptance) are those of the period's walk-ins.
+- Weekly and monthly series count walk-ins, and those of them placed, by the week (Monday) or
+  month of the walk-in.
+- Roster gaps: hours in the next 7 days (from today, each department's clock) in which at some
+  moment nobody vetted is on call (``volunteers.roster.department_coverage``).
+
+The public summary (no sign-in) shows counts only, for whole calendar months that are over, and
+publishes no count under ``SMALL_CELL`` (zero included): "fewer than 11" on the page, ``null``
+with ``"suppressed": true`` in the JSON. When a single month of visits (or of placements) is
+suppressed, the smallest other month is suppressed too, so that it cannot be worked out from the
+published total. A median is published only when it rests on at least ``SMALL_CELL`` walk-ins,
+and a share only when both of its counts are published. "Since" is the month the department
+began using Harbor, never a date taken from a person's record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateField,
+    F,
+    FilteredRelation,
+    FloatField,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.shortcuts import get_object_or_404
+from django.utils import dateformat, timezone
+
+from accounts.models import Department, Role, User
+from accounts.selectors import departments_for_role
+from intake.models import Intake
+from volunteers.models import Offer
+from volunteers.roster import Coverage, department_coverage, local_moment
+
+from .models import FollowUp, LevelOfCare, Placement, PlacementAttempt
+
+# Reports publish no count under this (DESIGN.md "Privacy and law").
+SMALL_CELL = 11
+# The live board lists at most this many rows per column (the oldest first).
+BOARD_LIMIT = 100
+TOP_FACILITIES = 10
+ROSTER_GAP_DAYS = 7
+PUBLIC_MONTHS = 12
+# Walk-ins before this are not expected (nor reachable by the filters).
+EARLIEST_WALK_IN = date(2000, 1, 1)
+
+Status = Intake.Status
+DUPLICATE = Intake.CloseReason.DUPLICATE
+
+
+# --- SQL building blocks ----------------------------------------------------------------------
+
+
+class Percentile(Aggregate):
+    """``percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)``: linear interpolation
+    between the two nearest values, NULLs ignored; NULL over no rows."""
+
+    name = "Percentile"
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra) -> None:
+        fraction = float(fraction)
+        if not 0 <= fraction <= 1:
+            raise ValueError("A percentile is a fraction between 0 and 1.")
+        # A float formatted by Python, never user input: safe to inline in the SQL.
+        super().__init__(expression, fraction=repr(fraction), **extra)
+
+
+class Minutes(Func):
+    """The length of an interval in (fractional) minutes."""
+
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) / 60.0)::double precision"
+    output_field = FloatField()
+
+
+# --- who may see what -------------------------------------------------------------------------
+
+
+def dashboard_departments(*, user: User) -> list[Department]:
+    """The departments whose board and figures ``user`` may see: those they coordinate."""
+    return list(departments_for_role(user=user, role=Role.COORDINATOR).order_by("name"))
+
+
+def department_get_public(*, department_id: int) -> Department:
+    """Any department, for its public summary (which shows aggregate counts only), else 404."""
+    return get_object_or_404(Department, pk=department_id)
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days ``start`` to ``end`` (both included) on the clock of ``time_zone``."""
+
+    start: date
+    end: date
+    time_zone: ZoneInfo
+
+    @property
+    def starts_at(self) -> datetime:
+        return local_moment(self.start, time.min, self.time_zone)
+
+    @property
+    def ends_at(self) -> datetime:
+        return local_moment(self.end + timedelta(days=1), time.min, self.time_zone)
+
+
+def first_of_month(day: date, months_back: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def default_period(*, departments: list[Department], now: datetime | None = None) -> Period:
+    """The current month and the eleven before it, up to today."""
+    tz = departments[0].tzinfo
+    today = timezone.localdate(now or timezone.now(), tz)
+    return Period(start=first_of_month(today, 11), end=today, time_zone=tz)
+
+
+def _walk_ins_q(*, department_ids: list[int], period: Period, prefix: str = "") -> Q:
+    """The walk-ins of ``period`` (``prefix`` reaches the intake from a related model)."""
+    return Q(
+        **{
+            f"{prefix}department_id__in": department_ids,
+            f"{prefix}arrived_at__gte": period.starts_at,
+            f"{prefix}arrived_at__lt": period.ends_at,
+        }
+    ) & ~Q(**{f"{prefix}close_reason": DUPLICATE})
+
+
+# --- program figures --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DurationFigure:
+    key: str
+    label: str
+    cases: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True)
+class VolunteerResponse:
+    offers: int
+    accepted: int
+    declined: int
+    expired: int
+    withdrawn: int
+    pending: int
+    median_minutes_to_accept: float | None
+    p90_minutes_to_accept: float | None
+
+    @property
+    def answered(self) -> int:
+        return self.accepted + self.declined
+
+    @property
+    def accept_percent(self) -> float | None:
+        return _percent(self.accepted / self.offers) if self.offers else None
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    starts_on: date
+    walk_ins: int
+    placed: int
+    people: int = 0
+
+
+@dataclass(frozen=True)
+class RosterGaps:
+    department: Department
+    coverage: Coverage
+
+    @property
+    def gap_hours(self) -> int:
+        return self.coverage.gap_hours
+
+    @property
+    def days_with_gaps(self) -> list:
+        return [day for day in self.coverage.days if day.gap_hours]
+
+
+@dataclass(frozen=True)
+class ProgramFigures:
+    departments: list[Department]
+    period: Period
+    walk_ins: int
+    people: int
+    repeat_visits: int
+    placed: int
+    admitted: int
+    durations: list[DurationFigure]
+    by_level_of_care: list[tuple[str, str, int]]
+    by_facility: list[tuple[str, int]]
+    no_bed_reasons: list[tuple[str, str, int]]
+    volunteer_response: VolunteerResponse
+    weekly: list[SeriesPoint]
+    monthly: list[SeriesPoint]
+    roster_gaps: list[RosterGaps] = field(default_factory=list)
+
+    @property
+    def share_placed(self) -> float | None:
+        return self.placed / self.walk_ins if self.walk_ins else None
+
+    @property
+    def share_admitted(self) -> float | None:
+        return self.admitted / self.walk_ins if self.walk_ins else None
+
+    @property
+    def share_placed_percent(self) -> float | None:
+        return _percent(self.share_placed)
+
+    @property
+    def share_admitted_percent(self) -> float | None:
+        return _percent(self.share_admitted)
+
+    @property
+    def first_time_visits(self) -> int:
+        return self.walk_ins - self.repeat_visits
+
+    @property
+    def time_zone_differs(self) -> bool:
+        """True when the chosen departments do not all keep the same clock."""
+        return len({department.time_zone for department in self.departments}) > 1
+
+
+DURATIONS = [
+    ("companion_accepted", "Walk-in → companion accepted"),
+    ("companion_arrived", "Walk-in → companion arrived"),
+    ("placed", "Walk-in → placement found"),
+    ("admitted", "Walk-in → admission confirmed"),
+]
+
+
+def _duration_expressions() -> dict[str, Minutes]:
+    return {
+        "companion_accepted": Minutes(F("accepted_at") - F("arrived_at")),
+        "companion_arrived": Minutes(F("companion_arrived_at") - F("arrived_at")),
+        "placed": Minutes(F("placed_at") - F("arrived_at")),
+        "admitted": Minutes(F("admitted_at") - F("arrived_at")),
+    }
+
+
+def _one_row_per_walk_in(*, department_ids: list[int], period: Period) -> QuerySet:
+    """The period's walk-ins, one row each, with when they reached each step and when the
+    person first walked in before (null for a first visit).
+
+    The rows are grouped (events joined on the two statuses that matter only, earlier visits
+    likewise), so an aggregate over them runs on a subquery that PostgreSQL cannot inline: each
+    value is computed once per walk-in, however many aggregates use it.
+    """
+    return (
+        Intake.objects.filter(_walk_ins_q(department_ids=department_ids, period=period))
+        .alias(
+            steps=FilteredRelation(
+                "events",
+                condition=Q(events__to_status__in=[Status.COMPANION_ASSIGNED, Status.COMPANION_ARRIVED]),
+            ),
+            earlier_visits=FilteredRelation(
+                "person__intakes",
+                condition=Q(person__intakes__arrived_at__lt=F("arrived_at"))
+                & ~Q(person__intakes__close_reason=DUPLICATE),
+            ),
+        )
+        .values("pk")
+        .annotate(
+            accepted_at=Min("steps__at", filter=Q(steps__to_status=Status.COMPANION_ASSIGNED)),
+            companion_arrived_at=Min("steps__at", filter=Q(steps__to_status=Status.COMPANION_ARRIVED)),
+            placed_at=F("placement__placed_at"),
+            admitted_at=F("placement__admitted_at"),
+            earlier_visit_at=Min("earlier_visits__arrived_at"),
+        )
+    )
+
+
+def _walk_in_totals(*, department_ids: list[int], period: Period) -> dict:
+    """Counts and time percentiles of the period's walk-ins: one query."""
+    aggregates = {
+        "walk_ins": Count("pk"),
+        "people": Count("person", distinct=True),
+        "repeat_visits": Count("pk", filter=Q(earlier_visit_at__isnull=False)),
+        "placed": Count("placed_at"),
+        "admitted": Count("admitted_at"),
+    }
+    for key, minutes in _duration_expressions().items():
+        aggregates[f"{key}__cases"] = Count(minutes)
+        aggregates[f"{key}__median"] = Percentile(minutes, 0.5)
+        aggregates[f"{key}__p90"] = Percentile(minutes, 0.9)
+    return _one_row_per_walk_in(department_ids=department_ids, period=period).aggregate(**aggregates)
+
+
+def _volunteer_response(*, department_ids: list[int], period: Period) -> VolunteerResponse:
+    """Offers made for the period's walk-ins, by their present status: one query."""
+    accepted = Q(status=Offer.Status.ACCEPTED)
+    to_accept = Minutes(F("responded_at") - F("created_at"))
+    row = Offer.objects.filter(
+        _walk_ins_q(department_ids=department_ids, period=period, prefix="intake__")
+    ).aggregate(
+        offers=Count("pk"),
+        accepted=Count("pk", filter=accepted),
+        declined=Count("pk", filter=Q(status=Offer.Status.DECLINED)),
+        expired=Count("pk", filter=Q(status=Offer.Status.EXPIRED)),
+        withdrawn=Count("pk", filter=Q(status=Offer.Status.WITHDRAWN)),
+        pending=Count("pk", filter=Q(status=Offer.Status.PENDING)),
+        median_minutes_to_accept=Percentile(to_accept, 0.5, filter=accepted),
+        p90_minutes_to_accept=Percentile(to_accept, 0.9, filter=accepted),
+    )
+    return VolunteerResponse(**row)
+
+
+def _by_level_of_care(*, department_ids: list[int], period: Period) -> list[tuple[str, str, int]]:
+    rows = (
+        Placement.objects.filter(_walk_ins_q(department_ids=department_ids, period=period, prefix="intake__"))
+        .values("level_of_care")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "level_of_care")
+    )
+    labels = dict(LevelOfCare.choices)
+    return [
+        (row["level_of_care"], labels.get(row["level_of_care"], row["level_of_care"]), row["n"])
+        for row in rows
+    ]
+
+
+def _by_facility(*, department_ids: list[int], period: Period, placed: int) -> list[tuple[str, int]]:
+    """The ``TOP_FACILITIES`` facilities with the most placements, then all others together."""
+    top = list(
+        Placement.objects.filter(_walk_ins_q(department_ids=department_ids, period=period, prefix="intake__"))
+        .values("facility_id", "facility__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "facility__name", "facility_id")[:TOP_FACILITIES]
+    )
+    rows = [(row["facility__name"], row["n"]) for row in top]
+    others = placed - sum(n for _, n in rows)
+    if others:
+        rows.append(("All other facilities", others))
+    return rows
+
+
+def _no_bed_reasons(*, department_ids: list[int], period: Period) -> list[tuple[str, str, int]]:
+    """Placement attempts that did not give a bed, by outcome (every outcome listed, zeros too)."""
+    counts = dict(
+        PlacementAttempt.objects.filter(
+            _walk_ins_q(department_ids=department_ids, period=period, prefix="intake__")
+        )
+        .exclude(outcome=PlacementAttempt.Outcome.BED_OFFERED)
+        .values("outcome")
+        .annotate(n=Count("pk"))
+        .values_list("outcome", "n")
+    )
+    rows = [
+        (value, label, counts.get(value, 0))
+        for value, label in PlacementAttempt.Outcome.choices
+        if value != PlacementAttempt.Outcome.BED_OFFERED
+    ]
+    return sorted(rows, key=lambda row: -row[2])
+
+
+def _weeks(period: Period) -> list[date]:
+    first = period.start - timedelta(days=period.start.weekday())
+    return [first + timedelta(days=7 * n) for n in range((period.end - first).days // 7 + 1)]
+
+
+def _months(start: date, end: date) -> list[date]:
+    months, month = [], first_of_month(start)
+    while month <= end:
+        months.append(month)
+        month = first_of_month(month + timedelta(days=31))
+    return months
+
+
+def _series(*, intakes: QuerySet[Intake], trunc, buckets: list[date], **counts) -> list[SeriesPoint]:
+    """Counts of ``intakes`` by bucket (one grouped query); buckets without any are zeros."""
+    rows = {
+        row["bucket"]: row
+        for row in intakes.annotate(bucket=trunc).values("bucket").annotate(**counts).order_by("bucket")
+    }
+    empty = dict.fromkeys(counts, 0)
+    return [SeriesPoint(starts_on=bucket, **{**empty, **_strip(rows.get(bucket))}) for bucket in buckets]
+
+
+def _strip(row: dict | None) -> dict:
+    return {key: value for key, value in (row or {}).items() if key != "bucket"}
+
+
+def program_figures(
+    *, departments: list[Department], period: Period, now: datetime | None = None
+) -> ProgramFigures:
+    """Every figure of the dashboard for ``departments`` (already limited to the coordinator's)
+    over ``period``. A fixed number of queries: seven, plus two per department for the roster."""
+    now = now or timezone.now()
+    ids = [department.pk for department in departments]
+    totals = _walk_in_totals(department_ids=ids, period=period)
+    walk_ins = Intake.objects.filter(_walk_ins_q(department_ids=ids, period=period))
+    tz = period.time_zone
+    series_counts = {"walk_ins": Count("pk"), "placed": Count("placement")}
+    return ProgramFigures(
+        departments=departments,
+        period=period,
+        walk_ins=totals["walk_ins"],
+        people=totals["people"],
+        repeat_visits=totals["repeat_visits"],
+        placed=totals["placed"],
+        admitted=totals["admitted"],
+        durations=[
+            DurationFigure(
+                key=key,
+                label=label,
+                cases=totals[f"{key}__cases"],
+                median=totals[f"{key}__median"],
+                p90=totals[f"{key}__p90"],
+            )
+            for key, label in DURATIONS
+        ],
+        by_level_of_care=_by_level_of_care(department_ids=ids, period=period),
+        by_facility=_by_facility(department_ids=ids, period=period, placed=totals["placed"]),
+        no_bed_reasons=_no_bed_reasons(department_ids=ids, period=period),
+        volunteer_response=_volunteer_response(department_ids=ids, period=period),
+        weekly=_series(
+            intakes=walk_ins,
+            trunc=TruncWeek("arrived_at", tzinfo=tz, output_field=DateField()),
+            buckets=_weeks(period),
+            **series_counts,
+        ),
+        monthly=_series(
+            intakes=walk_ins,
+            trunc=TruncMonth("arrived_at", tzinfo=tz, output_field=DateField()),
+            buckets=_months(period.start, period.end),
+            **series_counts,
+        ),
+        roster_gaps=roster_gaps(departments=departments, now=now),
+    )
+
+
+def roster_gaps(*, departments: list[Department], now: datetime | None = None) -> list[RosterGaps]:
+    """Hours with nobody on call in the next ``ROSTER_GAP_DAYS`` days, per department (two
+    queries per department, whatever the number of shifts)."""
+    now = now or timezone.now()
+    return [
+        RosterGaps(
+            department=department,
+            coverage=department_coverage(
+                department=department,
+                start=timezone.localdate(now, department.tzinfo),
+                days=ROSTER_GAP_DAYS,
+                now=now,
+            ),
+        )
+        for department in departments
+    ]
+
+
+# --- presenting the figures ------------------------------------------------------------------
+
+
+def chart_data(figures: ProgramFigures) -> dict:
+    """What static/js/dashboard.js draws (passed to the page with ``json_script``)."""
+
+    def series(points: list[SeriesPoint], label_format: str) -> dict:
+        return {
+            "labels": [dateformat.format(point.starts_on, label_format) for point in points],
+            "walk_ins": [point.walk_ins for point in points],
+            "placed": [point.placed for point in points],
+        }
+
+    return {"weekly": series(figures.weekly, "M j, Y"), "monthly": series(figures.monthly, "M Y")}
+
+
+# Spreadsheet programs run a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return f"'{value}"
+    return str(value)
+
+
+def figures_rows(figures: ProgramFigures) -> list[tuple[str, str, str]]:
+    """The figures as (section, name, value) rows for the CSV export: aggregates only."""
+    period = figures.period
+    rows: list[tuple[str, str, object]] = [
+        ("period", "first_day", period.start.isoformat()),
+        ("period", "last_day", period.end.isoformat()),
+        ("period", "time_zone", str(period.time_zone)),
+        *(("department", str(department.pk), department.name) for department in figures.departments),
+        ("walk_ins", "walk_ins", figures.walk_ins),
+        ("walk_ins", "people", figures.people),
+        ("walk_ins", "repeat_visits", figures.repeat_visits),
+        ("walk_ins", "placed", figures.placed),
+        ("walk_ins", "admitted", figures.admitted),
+        ("walk_ins", "share_placed_percent", _percent(figures.share_placed)),
+    ]
+    for duration in figures.durations:
+        section = f"minutes_walk_in_to_{duration.key}"
+        rows += [
+            (section, "cases", duration.cases),
+            (section, "median", duration.median),
+            (section, "p90", duration.p90),
+        ]
+    rows += [("placements_by_level_of_care", value, n) for value, _, n in figures.by_level_of_care]
+    rows += [("placements_by_facility", name, n) for name, n in figures.by_facility]
+    rows += [("no_bed_reasons", value, n) for value, _, n in figures.no_bed_reasons]
+    response = figures.volunteer_response
+    rows += [
+        ("volunteer_response", name, getattr(response, name))
+        for name in (
+            "offers",
+            "accepted",
+            "declined",
+            "expired",
+            "withdrawn",
+            "pending",
+            "median_minutes_to_accept",
+            "p90_minutes_to_accept",
+        )
+    ]
+    rows += [
+        ("roster_gap_hours_next_7_days", gaps.department.name, gaps.gap_hours) for gaps in figures.roster_gaps
+    ]
+    for name, points in (("weekly", figures.weekly), ("monthly", figures.monthly)):
+        for point in points:
+            rows += [
+                (f"{name}_walk_ins", point.starts_on.isoformat(), point.walk_ins),
+                (f"{name}_placed", point.starts_on.isoformat(), point.placed),
+            ]
+    return [(section, _cell(name), _cell(value)) for section, name, value in rows]
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else 100 * share
+
+
+# --- the live board ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Board:
+    now: datetime
+    # The clock the board's own times are shown on: the first department's.
+    time_zone: str
+    waiting: list[Intake]
+    on_the_way: list[Offer]
+    searching: list[Intake]
+    follow_ups_due: list[FollowUp]
+    limit: int = BOARD_LIMIT
+
+
+class SubqueryCount(Subquery):
+    """The number of rows of a correlated queryset, as a subquery."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
+def _count(rows: QuerySet) -> SubqueryCount:
+    return SubqueryCount(rows.order_by().values("pk"))
+
+
+def board_for_coordinator(*, departments: list[Department], now: datetime | None = None) -> Board:
+    """What needs the coordinator now in ``departments`` (already limited to theirs), oldest
+    first: four queries whatever the number of walk-ins.
+
+    - waiting for a companion, with the offers still open and declined;
+    - companions on the way (accepted, not yet arrived), soonest expected first;
+    - placement searches in progress, with the attempts so far;
+    - follow-ups due today or overdue (each department's own "today"), not yet done.
+    """
+    now = now or timezone.now()
+    ids = [department.pk for department in departments]
+    # Counts as correlated subqueries rather than joins: PostgreSQL computes them for the rows
+    # shown only, after ordering and the limit, not for every open walk-in.
+    waiting = (
+        Intake.objects.filter(department_id__in=ids, status=Status.WAITING_FOR_COMPANION)
+        .select_related("person", "department")
+        .annotate(
+            open_offers=_count(Offer.objects.filter(intake=OuterRef("pk"), status=Offer.Status.PENDING)),
+            declined_offers=_count(Offer.objects.filter(intake=OuterRef("pk"), status=Offer.Status.DECLINED)),
+        )
+        .order_by("arrived_at", "pk")[:BOARD_LIMIT]
+    )
+    on_the_way = (
+        Offer.objects.filter(
+            department_id__in=ids,
+            status=Offer.Status.ACCEPTED,
+            arrived_at__isnull=True,
+            intake__status=Status.COMPANION_ASSIGNED,
+        )
+        .select_related("intake__person", "intake__department", "volunteer__user")
+        .order_by("expected_arrival_at", "pk")[:BOARD_LIMIT]
+    )
+    searching = (
+        Intake.objects.filter(department_id__in=ids, status=Status.SEARCHING_PLACEMENT)
+        .select_related("person", "department")
+        .annotate(
+            attempts=_count(PlacementAttempt.objects.filter(intake=OuterRef("pk"))),
+            last_attempt_at=Subquery(
+                PlacementAttempt.objects.filter(intake=OuterRef("pk"))
+                .order_by("-attempted_at")
+                .values("attempted_at")[:1]
+            ),
+        )
+        .order_by("arrived_at", "pk")[:BOARD_LIMIT]
+    )
+    due = Q(pk__in=[])
+    for department in departments:
+        due |= Q(department_id=department.pk, due_on__lte=timezone.localdate(now, department.tzinfo))
+    follow_ups = list(
+        FollowUp.objects.filter(due, completed_at__isnull=True)
+        .select_related("intake__person", "intake__department", "responsible")
+        .order_by("due_on", "pk")[:BOARD_LIMIT]
+    )
+    for follow_up in follow_ups:
+        follow_up.days_overdue = (
+            timezone.localdate(now, follow_up.intake.department.tzinfo) - follow_up.due_on
+        ).days
+    return Board(
+        now=now,
+        time_zone=departments[0].time_zone,
+        waiting=list(waiting),
+        on_the_way=list(on_the_way),
+        searching=list(searching),
+        follow_ups_due=follow_ups,
+    )
+
+
+# --- the public summary -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicCount:
+    """A count as published: the number, or nothing when it is under ``SMALL_CELL``."""
+
+    value: int | None
+
+    @classmethod
+    def of(cls, count: int) -> PublicCount:
+        return cls(count if count >= SMALL_CELL else None)
+
+    @property
+    def suppressed(self) -> bool:
+        return self.value is None
+
+    def as_json(self) -> dict:
+        return {"value": self.value, "suppressed": self.suppressed}
+
+    def __str__(self) -> str:
+        return f"fewer than {SMALL_CELL}" if self.suppressed else f"{self.value:,}"
+
+
+@dataclass(frozen=True)
+class PublicMonth:
+    month: date
+    walk_ins: PublicCount
+    people: PublicCount
+    placed: PublicCount
+
+
+@dataclass(frozen=True)
+class PublicSummary:
+    department: Department
+    # Whole months only: the figures cover walk-ins up to the end of ``through`` (a month),
+    # since the month the department began using Harbor.
+    through: date
+    since: date
+    walk_ins: PublicCount
+    people: PublicCount
+    placed: PublicCount
+    # Whole percent, or None when either count is suppressed.
+    share_placed: int | None
+    # Whole minutes, or None when fewer than SMALL_CELL walk-ins had a companion accept.
+    median_minutes_to_companion: int | None
+    months: list[PublicMonth]
+
+    def as_json(self) -> dict:
+        return {
+            "department": {"id": self.department.pk, "name": self.department.name},
+            "through_month": self.through.strftime("%Y-%m"),
+            "since_month": self.since.strftime("%Y-%m"),
+            "suppression": {
+                "threshold": SMALL_CELL,
+                "rule": (
+                    f"Counts under {SMALL_CELL} (zero included) are not published: their value is "
+                    'null and "suppressed" is true. When a single month of visits or placements '
+                    "is suppressed, the smallest other month is suppressed too. Shares and "
+                    f"medians resting on a count under {SMALL_CELL} are null."
+                ),
+            },
+            "totals": {
+                "walk_ins": self.walk_ins.as_json(),
+                "people": self.people.as_json(),
+                "placed_in_treatment": self.placed.as_json(),
+            },
+            "share_placed_percent": self.share_placed,
+            "median_minutes_to_companion": self.median_minutes_to_companion,
+            "months": [
+                {
+                    "month": month.month.strftime("%Y-%m"),
+                    "walk_ins": month.walk_ins.as_json(),
+                    "people": month.people.as_json(),
+                    "placed_in_treatment": month.placed.as_json(),
+                }
+                for month in self.months
+            ],
+        }
+
+
+def suppress_small_counts(counts: list[int]) -> list[PublicCount]:
+    """Each count published or suppressed; and when a single one is suppressed, the smallest
+    published one too, so that it cannot be worked out from the total and the others."""
+    cells = [PublicCount.of(count) for count in counts]
+    suppressed = [cell for cell in cells if cell.suppressed]
+    published = [index for index, cell in enumerate(cells) if not cell.suppressed]
+    if len(suppressed) == 1 and published:
+        cells[min(published, key=lambda index: counts[index])] = PublicCount(None)
+    return cells
+
+
+def public_summary(*, department: Department, now: datetime | None = None) -> PublicSummary:
+    """What the department may tell the public: counts of whole months that are over, each
+    suppressed under ``SMALL_CELL``. Two queries whatever the number of walk-ins.
+
+    "Since" is the month the department began using Harbor, not that of its first walk-in (a
+    date taken from a person's record)."""
+    tz = department.tzinfo
+    this_month = first_of_month(timezone.localdate(now or timezone.now(), tz))
+    period = Period(
+        start=first_of_month(this_month, PUBLIC_MONTHS), end=this_month - timedelta(days=1), time_zone=tz
+    )
+    all_time = Period(start=EARLIEST_WALK_IN, end=period.end, time_zone=tz)
+
+    totals = _one_row_per_walk_in(department_ids=[department.pk], period=all_time).aggregate(
+        walk_ins=Count("pk"),
+        people=Count("person", distinct=True),
+        placed=Count("placed_at"),
+        accepted_cases=Count("accepted_at"),
+        median_to_companion=Percentile(Minutes(F("accepted_at") - F("arrived_at")), 0.5),
+    )
+    monthly = _series(
+        intakes=Intake.objects.filter(_walk_ins_q(department_ids=[department.pk], period=period)),
+        trunc=TruncMonth("arrived_at", tzinfo=tz, output_field=DateField()),
+        buckets=_months(period.start, period.end),
+        walk_ins=Count("pk"),
+        people=Count("person", distinct=True),
+        placed=Count("placement"),
+    )
+    walk_ins, placed = PublicCount.of(totals["walk_ins"]), PublicCount.of(totals["placed"])
+    share = None
+    if not walk_ins.suppressed and not placed.suppressed:
+        share = round(100 * totals["placed"] / totals["walk_ins"])
+    median = None
+    if totals["accepted_cases"] >= SMALL_CELL and totals["median_to_companion"] is not None:
+        median = round(totals["median_to_companion"])
+    # Visits and placements add up to the totals; distinct people per month do not.
+    monthly_walk_ins = suppress_small_counts([point.walk_ins for point in monthly])
+    monthly_placed = suppress_small_counts([point.placed for point in monthly])
+    return PublicSummary(
+        department=department,
+        through=first_of_month(this_month, 1),
+        since=first_of_month(timezone.localdate(department.created_at, tz)),
+        walk_ins=walk_ins,
+        people=PublicCount.of(totals["people"]),
+        placed=placed,
+        share_placed=share,
+        median_minutes_to_companion=median,
+        months=[
+            PublicMonth(
+                month=point.starts_on,
+                walk_ins=monthly_walk_ins[index],
+                people=PublicCount.of(point.people),
+                placed=monthly_placed[index],
+            )
+            for index, point in enumerate(monthly)
+        ],
+    )

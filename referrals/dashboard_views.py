@@ -1,0 +1,95 @@
+"""The coordinator's live board and program figures, and the public summary. Thin: selector →
+role → filter form → render. A filter naming a department the coordinator does not coordinate,
+or impossible dates, answers 400 with the reason, and computes nothing."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
+
+from accounts.models import Role
+from accounts.permissions import role_required
+
+from . import dashboard
+from .dashboard_forms import DepartmentFilterForm, FiguresFilterForm
+
+# The public figures change once a month (whole months only): caches may keep them an hour.
+PUBLIC_MAX_AGE = 3600
+
+
+@require_safe
+@role_required(Role.COORDINATOR)
+def board(request: HttpRequest) -> HttpResponse:
+    """Who is waiting, who is on the way, searches in progress and follow-ups due; htmx
+    refreshes the board part every 15 seconds."""
+    form = DepartmentFilterForm(request.GET, departments=dashboard.dashboard_departments(user=request.user))
+    if not form.is_valid():
+        return render(request, "dashboard/board.html", {"form": form}, status=400)
+    context = {
+        "form": form,
+        "board": dashboard.board_for_coordinator(departments=form.chosen_departments()),
+    }
+    if request.htmx:
+        return render(request, "dashboard/_board.html", context)
+    return render(request, "dashboard/board.html", context)
+
+
+@require_safe
+@role_required(Role.COORDINATOR)
+def figures(request: HttpRequest) -> HttpResponse:
+    """The program's figures for a period and departments, with weekly and monthly charts."""
+    form = FiguresFilterForm(request.GET, departments=dashboard.dashboard_departments(user=request.user))
+    if not form.is_valid():
+        return render(request, "dashboard/figures.html", {"form": form}, status=400)
+    figures = dashboard.program_figures(departments=form.chosen_departments(), period=form.chosen_period())
+    return render(
+        request,
+        "dashboard/figures.html",
+        {"form": form, "figures": figures, "chart_data": dashboard.chart_data(figures)},
+    )
+
+
+@require_safe
+@role_required(Role.COORDINATOR)
+def figures_csv(request: HttpRequest) -> HttpResponse:
+    """The same figures as CSV (aggregates only, never a person's record)."""
+    form = FiguresFilterForm(request.GET, departments=dashboard.dashboard_departments(user=request.user))
+    if not form.is_valid():
+        errors = " ".join(message for messages in form.errors.values() for message in messages)
+        return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
+    figures = dashboard.program_figures(departments=form.chosen_departments(), period=form.chosen_period())
+    period = figures.period
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="harbor-figures-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(["section", "name", "value"])
+    writer.writerows(dashboard.figures_rows(figures))
+    return response
+
+
+@require_safe
+@login_not_required
+def public_department(request: HttpRequest, department_id: int) -> HttpResponse:
+    """The department's "N people have asked us for help" page: no sign-in, counts only."""
+    department = dashboard.department_get_public(department_id=department_id)
+    summary = dashboard.public_summary(department=department)
+    return render(request, "dashboard/public.html", {"summary": summary})
+
+
+@require_safe
+@login_not_required
+@cache_control(public=True, max_age=PUBLIC_MAX_AGE)
+def public_department_json(request: HttpRequest, department_id: int) -> JsonResponse:
+    """The same figures as JSON; a suppressed count is ``{"value": null, "suppressed": true}``."""
+    department = dashboard.department_get_public(department_id=department_id)
+    response = JsonResponse(dashboard.public_summary(department=department).as_json())
+    # Anyone may show these figures on their own site; nothing here depends on who asks.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
