@@ -1,5 +1,8 @@
 from crispy_forms.helper import FormHelper
+from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
 
 
 class LoginForm(AuthenticationForm):
@@ -7,3 +10,28 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False  # the template owns the <form> and its button
+
+
+class ReauthenticateForm(forms.Form):
+    """Confirm it is still you: the signed-in user's password, checked through ``authenticate``
+    so failures count towards the lockout like any other sign-in."""
+
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autofocus": True})
+    )
+
+    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user_cache = None
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        self.user_cache = authenticate(
+            self.request, username=self.request.user.get_username(), password=password
+        )
+        if self.user_cache is None or self.user_cache.pk != self.request.user.pk:
+            raise forms.ValidationError("That is not your password. Please try again.")
+        return password

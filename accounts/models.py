@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 
@@ -132,3 +133,51 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()}, {self.department}"
+
+
+class AccessLogEntry(models.Model):
+    """One view, print, edit or export of a personal record (42 CFR Part 2 audit; DESIGN.md).
+
+    Append-only: a database trigger refuses UPDATE and DELETE (migration 0005), so not even the
+    application's own database role can rewrite history. Paths carry opaque ids only.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        EXPORT = "export", "Exported"
+        PRINT = "print", "Printed"
+        EDIT = "edit", "Edited"
+
+    class RecordType(models.TextChoices):
+        PERSON = "person", "Person"
+        INTAKE = "intake", "Walk-in"
+        CONSENT = "consent", "Consent"
+        DISCLOSURE = "disclosure", "Disclosure"
+        PLACEMENT = "placement", "Placement"
+        ASSIGNMENT = "assignment", "Companion assignment"
+        DELIVERY_LOG = "delivery_log", "Delivery log"
+        ACCOUNTING = "accounting", "Accounting of disclosures"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    record_type = models.CharField(max_length=20, choices=RecordType.choices)
+    record_id = models.CharField(max_length=64)
+    person = models.ForeignKey(
+        "intake.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="access_log"
+    )
+    path = models.CharField(max_length=500)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "access log entries"
+        indexes = [
+            models.Index(fields=["person", "-at"], name="accesslog_person_at_idx"),
+            models.Index(fields=["user", "-at"], name="accesslog_user_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.record_type} {self.record_id}"

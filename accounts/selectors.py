@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
 
-from .models import ROLE_PRECEDENCE, Department, Membership, Role, User
+from .models import ROLE_PRECEDENCE, AccessLogEntry, Department, Membership, Role, User
 
 
 def user_roles(*, user: User) -> frozenset[str]:
@@ -42,3 +45,32 @@ def departments_of(*, user: User) -> QuerySet[Department]:
 
 def coordinator_department_ids(*, user: User) -> list[int]:
     return department_ids_for_role(user=user, role=Role.COORDINATOR)
+
+
+def access_log_for_person(*, person_id) -> QuerySet[AccessLogEntry]:
+    """Who saw, printed, edited or exported a person's records, newest first (indexed)."""
+    return AccessLogEntry.objects.filter(person_id=person_id).select_related("user")
+
+
+def users_coordinated_by(*, coordinator: User) -> QuerySet[User]:
+    """Users holding any role in a department where ``coordinator`` is a coordinator."""
+    return User.objects.filter(
+        memberships__department_id__in=coordinator_department_ids(user=coordinator)
+    ).distinct()
+
+
+def locked_out_users_for(*, coordinator: User) -> QuerySet[User]:
+    """Users of the coordinator's departments locked out by repeated failed sign-ins.
+
+    Mirrors django-axes' database handler with ``AXES_LOCKOUT_PARAMETERS`` led by ``["username"]``:
+    failures within the cool-off period, summed over the addresses they came from.
+    """
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    locked_usernames = (
+        AccessAttempt.objects.filter(attempt_time__gte=since)
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .values("username")
+    )
+    return users_coordinated_by(coordinator=coordinator).filter(username__in=locked_usernames)

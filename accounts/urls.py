@@ -9,4 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/confirm/", views.reauthenticate, name="reauthenticate"),
+    path("accounts/locked-out/", views.locked_out_list, name="locked_out_list"),
+    path("accounts/locked-out/<int:user_id>/unlock/", views.account_unlock_view, name="account_unlock"),
 ]

@@ -161,3 +161,20 @@ def consent_get_for_user(*, user: User, consent_id: UUID) -> Consent:
         Consent.objects.select_related("person", "intake").filter(intake__in=intakes_visible_to(user=user)),
         pk=consent_id,
     )
+
+
+def person_get_for_coordinator(*, user: User, person_id: UUID) -> Person:
+    """The person if ``user`` coordinates their department, else 404 (for every other role too:
+    the accounting of a person's disclosures and accesses is a coordinator's record)."""
+    return get_object_or_404(
+        Person.objects.select_related("department"),
+        pk=person_id,
+        department_id__in=department_ids_for_role(user=user, role=Role.COORDINATOR),
+    )
+
+
+def disclosures_of(*, person: Person) -> QuerySet:
+    """Everything shared about the person outside the program (42 CFR 2.24), newest first."""
+    from referrals.models import Disclosure  # referrals builds on intake
+
+    return Disclosure.objects.filter(person=person).select_related("consent", "disclosed_by")

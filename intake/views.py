@@ -11,10 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from accounts.selectors import access_log_for_person
+from accounts.services import access_log_intake, access_log_record
 
 from . import selectors, services
 from .forms import (
@@ -115,6 +117,7 @@ def intake_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "intake/_status.html", context)
+    access_log_intake(request=request, intake=intake)
     return render(request, "intake/detail.html", context)
 
 
@@ -122,6 +125,7 @@ def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """Complete the rest of the record: the officer within their window, a coordinator, or the
     assigned companion."""
     intake = selectors.intake_get_for_editing(user=request.user, intake_id=intake_id)
+    access_log_intake(request=request, intake=intake, action="edit" if request.method == "POST" else "view")
     person_form = PersonDetailsForm(request.POST or None, instance=intake.person, prefix="person")
     intake_form = IntakeDetailsForm(request.POST or None, instance=intake, prefix="intake")
     if request.method == "POST" and person_form.is_valid() and intake_form.is_valid():
@@ -180,6 +184,12 @@ def intake_close(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 def consent_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """The consent screen, in plain words and large type, for the person to read and sign."""
     intake = selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
+    access_log_intake(
+        request=request,
+        intake=intake,
+        record_type="consent",
+        action="edit" if request.method == "POST" else "view",
+    )
     form = ConsentForm(request.POST or None, initial=ConsentForm.initial_for(intake))
     if request.method == "POST" and form.is_valid():
         services.consent_record(intake=intake, actor=request.user, data=form.cleaned_data)
@@ -202,3 +212,25 @@ def consent_revoke(request: HttpRequest, consent_id: UUID) -> HttpResponse:
     else:
         messages.success(request, "Consent revoked. Nothing more will be shared under it.")
     return redirect("intake:detail", intake_id=consent.intake_id)
+
+
+@require_GET
+def person_accounting(request: HttpRequest, person_id: UUID) -> HttpResponse:
+    """For a coordinator, and printable for the person who asks: every disclosure of their records
+    (42 CFR 2.24, 2.25) and every access to them. Viewing it is itself logged, so it lists itself."""
+    person = selectors.person_get_for_coordinator(user=request.user, person_id=person_id)
+    access_log_record(
+        request=request,
+        action="view",
+        record_type="accounting",
+        record_id=person.pk,
+        person=person,
+        department=person.department_id,
+    )
+    context = {
+        "person": person,
+        "disclosures": list(selectors.disclosures_of(person=person)),
+        "entries": list(access_log_for_person(person_id=person.pk)),
+        "now": timezone.now(),
+    }
+    return render(request, "intake/person_accounting.html", context)

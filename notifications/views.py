@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import coordinator_department_ids
+from accounts.services import access_log_intake
 from intake.selectors import intake_get_for_user
 from volunteers.models import Offer
 from volunteers.services import OfferUnavailable, offer_accept, offer_decline
@@ -103,4 +104,5 @@ def intake_log(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     context = {"intake": intake, "notifications": list(selectors.notifications_for_intake(intake=intake))}
     if request.htmx:
         return render(request, "notifications/_intake_log_table.html", context)
+    access_log_intake(request=request, intake=intake, record_type="delivery_log")
     return render(request, "notifications/intake_log.html", context)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
+from accounts.services import access_log_intake, access_log_record
 from intake.models import Intake
 from intake.selectors import consents_of, intakes_visible_to
 
@@ -95,6 +96,7 @@ def placement_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     context = placement.placement_panel_context(user=request.user, intake=intake)
     if request.htmx:
         return render(request, "referrals/_placement_panel.html", context)
+    access_log_intake(request=request, intake=intake, record_type="placement")
     return _page(request, "referrals/placement.html", intake, context)
 
 
@@ -267,6 +269,14 @@ def disclosure_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 def disclosure_detail(request: HttpRequest, disclosure_id: int) -> HttpResponse:
     """The referral sheet as shared: the 42 CFR 2.32 notice first, then exactly what was sent."""
     disclosure = placement.disclosure_get_for_user(user=request.user, disclosure_id=disclosure_id)
+    access_log_record(
+        request=request,
+        action="view",
+        record_type="disclosure",
+        record_id=disclosure.pk,
+        person=disclosure.person_id,
+        department=disclosure.department_id,
+    )
     return render(request, "referrals/disclosure_sheet.html", {"disclosure": disclosure})
 
 

@@ -44,6 +44,18 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("healthz", "get", dict.fromkeys(USERS, 200)),
     ("accounts:login", "get", {A: 200, **dict.fromkeys(USERS[1:], 302)}),
     ("accounts:logout", "post", dict.fromkeys(USERS, 302)),
+    ("accounts:reauthenticate", "get", {A: 302, **dict.fromkeys(USERS[1:], 200)}),
+    # Locked accounts of the coordinator's departments; unlocking `officer` (of `department`).
+    (
+        "accounts:locked_out_list",
+        "get",
+        {A: 302, C: 200, XC: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    (
+        "accounts:account_unlock",
+        "post",
+        {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
     ("accounts:home", "get", {A: 302, NR: 403, OF: 302, OF2: 302, C: 302, V: 302, AD: 302, XO: 302, XC: 302}),
     ("intake:list", "get", {A: 302, NR: 403, OF: 403, OF2: 403, C: 200, V: 403, AD: 403, XO: 403, XC: 200}),
     ("intake:desk", "get", {A: 302, NR: 403, OF: 200, OF2: 200, C: 403, V: 403, AD: 403, XO: 200, XC: 403}),
@@ -57,6 +69,13 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         "intake:consent_revoke",
         "post",
         {A: 302, OF: 302, C: 302, **dict.fromkeys([NR, OF2, V, AD, XO, XC], 404)},
+    ),
+    # The accounting of disclosures and accesses of the walk-in's person: coordinators of the
+    # person's department only; everyone else is not told the person exists.
+    (
+        "intake:person_accounting",
+        "get",
+        {A: 302, C: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO, XC], 404)},
     ),
     ("volunteers:home", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     # Offers and assignments: a pending offer on the walk-in and an accepted one on another,
@@ -351,6 +370,8 @@ def _directory_url(name: str, walk_in) -> str | None:
 
 
 def _url(request, name: str, walk_in) -> str:
+    if name == "accounts:account_unlock":
+        return reverse(name, kwargs={"user_id": walk_in.logged_by_id})
     if name.startswith("public:"):
         return reverse(name, kwargs={"department_id": walk_in.department_id})
     if (directory_url := _directory_url(name, walk_in)) is not None:
@@ -370,6 +391,8 @@ def _url(request, name: str, walk_in) -> str:
         return reverse(name, kwargs={"intake_id": walk_in.pk})
     if name in {"intake:detail", "intake:edit", "intake:close", "intake:consent"}:
         return reverse(name, kwargs={"intake_id": walk_in.pk})
+    if name == "intake:person_accounting":
+        return reverse(name, kwargs={"person_id": walk_in.person_id})
     if name == "intake:consent_revoke":
         return reverse(name, kwargs={"consent_id": ConsentFactory(intake=walk_in).pk})
     return reverse(name)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import user_has_role
+from accounts.services import access_log_intake
 from intake.selectors import intake_get_for_user
 
 from . import selectors, services, tokens
@@ -105,6 +106,7 @@ def assignment(request: HttpRequest, offer_id: int) -> HttpResponse:
     offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
     if not offer.volunteer.is_vetted or not offer.volunteer.is_active:
         raise PermissionDenied
+    access_log_intake(request=request, intake=offer.intake, record_type="assignment", record_id=offer.pk)
     return render(request, "volunteers/assignment.html", {"offer": offer, "intake": offer.intake})
 
 

@@ -1,0 +1,128 @@
+"""Session policy: idle and absolute timeouts for staff, re-authentication for volunteers.
+
+Staff (anyone whose primary role is not volunteer) are signed out after
+``HARBOR_STAFF_IDLE_TIMEOUT`` without a request and ``HARBOR_STAFF_SESSION_MAX_AGE`` after
+signing in. Volunteers keep a 30-day session on their phone, but a page showing case details
+asks for their password again once ``HARBOR_VOLUNTEER_REAUTH_AFTER`` has passed since they last
+entered it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from .models import Role
+from .selectors import primary_role
+
+# Session keys, as Unix timestamps (JSON-serialisable).
+LOGIN_AT = "harbor_login_at"  # when the user last entered their password
+LAST_SEEN = "harbor_last_seen"
+
+# The last-seen stamp is rewritten at most once a minute, so a burst of requests (the board's
+# htmx polling) does not rewrite the session row every time; idle time is measured to within
+# this much, always on the strict side.
+LAST_SEEN_RESOLUTION = 60
+
+# Pages that show a volunteer case details: behind a recent password.
+# Pages that show a person's case to their companion: after 12 hours, confirm the password first.
+REAUTH_URL_NAMES = frozenset(
+    {
+        "volunteers:assignment",
+        "intake:edit",
+        "referrals:placement",
+        "referrals:attempt_create",
+        "referrals:placement_create",
+        "referrals:transport_update",
+        "referrals:admission_confirm",
+    }
+)
+
+IDLE_MESSAGE = "You were signed out after 15 minutes without activity. Please sign in again."
+EXPIRED_MESSAGE = "You were signed out 12 hours after signing in. Please sign in again."
+
+
+def session_mark_login(request: HttpRequest) -> None:
+    """Record in the session that the user has just entered their password (or signed in)."""
+    now = time.time()
+    request.session[LOGIN_AT] = now
+    request.session[LAST_SEEN] = now
+
+
+def mark_login_on_sign_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """``user_logged_in`` receiver: the user has just proven who they are."""
+    if request is not None and hasattr(request, "session"):
+        session_mark_login(request)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """A full-page redirect, also from an htmx swap (which would otherwise follow a 302 and
+    put the login page inside the board)."""
+    return HttpResponseClientRedirect(url) if _is_htmx(request) else redirect(url)
+
+
+def _to_login(request: HttpRequest, message: str) -> HttpResponse:
+    if _is_htmx(request):  # back to the page the swap was on, not to the fragment
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        next_path = f"{current.path}?{current.query}" if current.query else current.path
+    else:
+        next_path = request.get_full_path()
+    logout(request)
+    messages.info(request, message)
+    query = f"?{urlencode({'next': next_path})}" if next_path else ""
+    return _redirect(request, f"{reverse(settings.LOGIN_URL)}{query}")
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        user = request.user
+        if not user.is_authenticated:
+            # A disabled user is already anonymous here: ModelBackend.get_user refuses inactive
+            # users, so their sessions end on their next request.
+            return None
+        session = request.session
+        now = time.time()
+        if LOGIN_AT not in session:
+            # A session from before this policy (or a login that bypassed the signal): start now.
+            session_mark_login(request)
+        login_at = session[LOGIN_AT]
+        last_seen = session.get(LAST_SEEN, login_at)
+
+        if primary_role(user=user) == Role.VOLUNTEER:
+            url_name = request.resolver_match.view_name if request.resolver_match else ""
+            if (
+                url_name in REAUTH_URL_NAMES
+                and now - login_at > settings.HARBOR_VOLUNTEER_REAUTH_AFTER.total_seconds()
+            ):
+                query = urlencode({"next": request.get_full_path()})
+                return _redirect(request, f"{reverse('accounts:reauthenticate')}?{query}")
+        else:
+            if now - last_seen > settings.HARBOR_STAFF_IDLE_TIMEOUT.total_seconds():
+                return _to_login(request, IDLE_MESSAGE)
+            if now - login_at > settings.HARBOR_STAFF_SESSION_MAX_AGE.total_seconds():
+                return _to_login(request, EXPIRED_MESSAGE)
+
+        # The desk and the board refresh themselves by htmx every 15 seconds: such requests are
+        # not activity, or a screen left open would never time out.
+        if now - last_seen >= LAST_SEEN_RESOLUTION and not _is_htmx(request):
+            session[LAST_SEEN] = now
+        return None
