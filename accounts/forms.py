@@ -2,12 +2,17 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
 
 
 class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # AuthenticationForm sets max_length without its validator: an overlong username would
+        # reach the lockout's failed-attempt record (255 characters) and fail there with a 500.
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
         self.helper = FormHelper()
         self.helper.form_tag = False  # the template owns the <form> and its button
 

@@ -67,6 +67,14 @@ class Department(models.Model):
         size=12,
     )
 
+    # Personal records are anonymised this many years after the person's last contact
+    # (intake.retention: the daily apply_retention task).
+    retention_years = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Years after a person's last contact before their records are anonymised.",
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

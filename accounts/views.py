@@ -54,7 +54,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def reauthenticate(request: HttpRequest) -> HttpResponse:
     """ "Confirm it's you": a volunteer re-enters their password to see case details again."""
     next_url = request.POST.get("next") or request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    # A path on this site only: redirect() would take a bare word ("0") for a URL name and fail.
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = resolve_url(settings.LOGIN_REDIRECT_URL)

@@ -39,4 +39,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=12, minute=0),  # 12:00 UTC: 07:00 or 08:00 in Massachusetts
         "options": {"expires": 3600},
     },
+    # Retention: people past their department's retention period are anonymised (aggregates
+    # kept). Safe on several hosts: people are claimed with SKIP LOCKED and marked anonymised.
+    "apply-retention": {
+        "task": "intake.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=30),  # 03:30 UTC, night in the Americas
+        "options": {"expires": 3600},
+    },
 }

@@ -59,6 +59,8 @@ class Person(models.Model):
     veteran = models.BooleanField(null=True, blank=True)
     emergency_contact_name = models.CharField(max_length=150, blank=True)
     emergency_contact_phone = PhoneNumberField(blank=True)
+    # Set when the retention period ran out and the record was anonymised (intake.retention).
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -119,7 +119,8 @@ def facility_beds(request: HttpRequest, facility_id: int) -> HttpResponse:
 
 def _safe_next(request: HttpRequest, facility: Facility) -> str:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
+    # A path on this site only: redirect() would take a bare word ("0") for a URL name and fail.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

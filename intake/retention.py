@@ -1,0 +1,226 @@
+"""Retention: personal records are anonymised once a department's retention period has passed.
+
+A person's *last contact* is the latest of: their walk-ins' arrival, closure and last change
+(``Intake.arrived_at``, ``closed_at``, ``updated_at``), their placements' confirmed admission
+(``Placement.admitted_at``), their follow-ups' completion (``FollowUp.completed_at``) and the
+disclosures made about them (``Disclosure.disclosed_at``); the person's own ``created_at`` is the
+floor, so that someone with no walk-in at all still has one. It is computed in SQL.
+
+A person is *due* when their last contact is before ``now`` minus their department's
+``retention_years``, in calendar years (``dateutil.relativedelta``: 29 February steps back to
+28 February), and they have not been anonymised yet (``Person.anonymised_at`` is null).
+
+Anonymising keeps every row, status, timestamp, close reason, department, facility and level of
+care, so every dashboard figure and the public summary are unchanged; it blanks or replaces
+what identifies the person or describes them in free text. Rows that constraints require to be
+non-empty (a consent's signature, a minor's guardian) get the word ``Anonymised`` instead.
+The access log is append-only and is never touched (it holds opaque ids, not names).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import Case, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from accounts.models import Department
+from referrals.models import Disclosure, FollowUp, Placement, PlacementAttempt
+
+from .models import MAX_AGE, Consent, Intake, Person, age_on
+
+ANONYMISED = "Anonymised"
+ANONYMISED_DISCLOSURE = "Anonymised after the retention period"
+AGE_BUCKET_YEARS = 5
+
+
+@dataclass
+class RetentionReport:
+    """What a run anonymised (or, in a dry run, would have): counts only, never a name."""
+
+    now: datetime
+    dry_run: bool
+    # Department name → count.
+    people: Counter = field(default_factory=Counter)
+    intakes: Counter = field(default_factory=Counter)
+
+    @property
+    def total_people(self) -> int:
+        return sum(self.people.values())
+
+    @property
+    def total_intakes(self) -> int:
+        return sum(self.intakes.values())
+
+    def lines(self) -> list[str]:
+        verb = "would anonymise" if self.dry_run else "anonymised"
+        head = "Dry run: nothing was changed." if self.dry_run else "Retention applied."
+        lines = [head, f"{verb}: {self.total_people} people, {self.total_intakes} walk-ins"]
+        for name in sorted(self.people):
+            lines.append(f"  {name}: {self.people[name]} people, {self.intakes[name]} walk-ins")
+        return lines
+
+
+def _latest(rows: QuerySet, column: str) -> Subquery:
+    """The latest ``column`` of ``rows`` (correlated on the person), as a scalar subquery."""
+    return Subquery(rows.order_by().values("person_key").annotate(latest=Max(column)).values("latest")[:1])
+
+
+def people_with_last_contact() -> QuerySet[Person]:
+    """Every person, annotated with ``last_contact`` (see the module docstring)."""
+    person = OuterRef("pk")
+    intakes = Intake.objects.filter(person=person).annotate(person_key=F("person_id"))
+    placements = Placement.objects.filter(intake__person=person).annotate(person_key=F("intake__person_id"))
+    follow_ups = FollowUp.objects.filter(intake__person=person).annotate(person_key=F("intake__person_id"))
+    disclosures = Disclosure.objects.filter(person=person).annotate(person_key=F("person_id"))
+    # PostgreSQL's GREATEST ignores NULLs; created_at is never null, so neither is the result.
+    return Person.objects.annotate(
+        last_contact=Greatest(
+            F("created_at"),
+            _latest(intakes, "arrived_at"),
+            _latest(intakes, "closed_at"),
+            _latest(intakes, "updated_at"),
+            _latest(placements, "admitted_at"),
+            _latest(follow_ups, "completed_at"),
+            _latest(disclosures, "disclosed_at"),
+        )
+    )
+
+
+def retention_cutoff(*, department: Department, now: datetime) -> datetime:
+    """Contacts before this moment are past ``department``'s retention period."""
+    return now - relativedelta(years=department.retention_years)
+
+
+def people_due(*, now: datetime) -> QuerySet[Person]:
+    """People not yet anonymised whose last contact is past their department's retention period."""
+    due = Q(pk__in=[])
+    for department in Department.objects.only("pk", "retention_years"):
+        due |= Q(
+            department_id=department.pk, last_contact__lt=retention_cutoff(department=department, now=now)
+        )
+    return people_with_last_contact().filter(due, anonymised_at__isnull=True)
+
+
+def _age_bucket(person: Person, last_arrival: datetime | None) -> int:
+    """The person's age at their last walk-in (or their recorded approximate age), rounded
+    down to five years: enough for the age figures, too coarse to identify anyone. Never 0, to
+    keep the ``person_has_dob_or_age`` and age range constraints."""
+    day: date = timezone.localdate(last_arrival) if last_arrival else timezone.localdate(person.created_at)
+    age = age_on(person.date_of_birth, day) if person.date_of_birth else person.approximate_age
+    bucket = (age or 0) // AGE_BUCKET_YEARS * AGE_BUCKET_YEARS
+    return min(max(bucket, 1), MAX_AGE)
+
+
+def _anonymise_people(*, people: list[Person], now: datetime) -> None:
+    """Blank what identifies ``people`` (locked by the caller) and describe them in no words."""
+    ids = [person.pk for person in people]
+    last_arrivals = dict(
+        Intake.objects.filter(person_id__in=ids)
+        .order_by()
+        .values("person_id")
+        .annotate(latest=Max("arrived_at"))
+        .values_list("person_id", "latest")
+    )
+    for person in people:
+        person.approximate_age = _age_bucket(person, last_arrivals.get(person.pk))
+        person.first_name = ANONYMISED
+        person.last_name = ""
+        person.date_of_birth = None
+        person.gender = ""
+        person.pronouns = ""
+        person.phone = ""
+        person.town = ""
+        person.insurance_member_id = ""
+        person.emergency_contact_name = ""
+        person.emergency_contact_phone = ""
+        person.anonymised_at = now
+    Person.objects.bulk_update(
+        people,
+        [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "approximate_age",
+            "gender",
+            "pronouns",
+            "phone",
+            "town",
+            "insurance_member_id",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "anonymised_at",
+        ],
+    )
+    # QuerySet.update() leaves the auto_now ``updated_at`` alone: the timestamps stay as they were.
+    Intake.objects.filter(person_id__in=ids).update(
+        needs="",
+        notes="",
+        medical_concerns="",
+        mental_health_concerns="",
+        surrendered_items="",
+        substances=[],
+        last_use_at=None,
+        # A minor's consented walk-in must keep a guardian name (intake_minor_has_guardian_consent).
+        guardian_name=Case(When(guardian_name="", then=Value("")), default=Value(ANONYMISED)),
+        guardian_relationship="",
+    )
+    # A consent must stay signed (consent_is_signed).
+    Consent.objects.filter(person_id__in=ids).update(
+        patient_name=ANONYMISED, signature=ANONYMISED, revocation_note=""
+    )
+    # The recipient is a facility or an agency, not the person: kept for the accounting.
+    Disclosure.objects.filter(person_id__in=ids).update(information=ANONYMISED_DISCLOSURE)
+    # Free text that may name the person or their family.
+    Placement.objects.filter(intake__person_id__in=ids).update(transport_by="")
+    PlacementAttempt.objects.filter(intake__person_id__in=ids).update(note="")
+    FollowUp.objects.filter(intake__person_id__in=ids).update(note="")
+
+
+def _count(report: RetentionReport, people: list[Person], names: dict[int, str]) -> None:
+    intakes = Counter(
+        dict(
+            Intake.objects.filter(person__in=people)
+            .order_by()
+            .values("person__department_id")
+            .annotate(n=Count("pk"))
+            .values_list("person__department_id", "n")
+        )
+    )
+    for person in people:
+        report.people[names[person.department_id]] += 1
+    for department_id, n in intakes.items():
+        report.intakes[names[department_id]] += n
+
+
+def retention_anonymise(
+    *, now: datetime | None = None, dry_run: bool = False, batch: int = 500
+) -> RetentionReport:
+    """Anonymise every person past their department's retention period (see the module
+    docstring), ``batch`` people per transaction.
+
+    Each batch claims its people with ``SELECT … FOR UPDATE SKIP LOCKED``, so several hosts may
+    run this at once without waiting on or repeating each other's work; anonymised people are
+    marked (``anonymised_at``) and never claimed again, so running it twice changes nothing more.
+    With ``dry_run``, nothing is locked or written: the report says what a run would do.
+    """
+    now = now or timezone.now()
+    report = RetentionReport(now=now, dry_run=dry_run)
+    names = dict(Department.objects.values_list("pk", "name"))
+    if dry_run:
+        _count(report, list(people_due(now=now).only("pk", "department_id")), names)
+        return report
+    while True:
+        with transaction.atomic():
+            claimed = list(
+                people_due(now=now).select_for_update(skip_locked=True, of=("self",)).order_by("pk")[:batch]
+            )
+            if not claimed:
+                return report
+            _count(report, claimed, names)
+            _anonymise_people(people=claimed, now=now)
