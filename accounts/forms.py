@@ -1,23 +1,22 @@
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
 from django.http import HttpRequest
 
+from config.forms import CrispyFormMixin
 
-class LoginForm(AuthenticationForm):
+
+class LoginForm(CrispyFormMixin, AuthenticationForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # AuthenticationForm sets max_length without its validator: an overlong username would
         # reach the lockout's failed-attempt record (255 characters) and fail there with a 500.
         username = self.fields["username"]
         username.validators.append(MaxLengthValidator(username.max_length))
-        self.helper = FormHelper()
-        self.helper.form_tag = False  # the template owns the <form> and its button
 
 
-class ReauthenticateForm(forms.Form):
+class ReauthenticateForm(CrispyFormMixin, forms.Form):
     """Confirm it is still you: the signed-in user's password, checked through ``authenticate``
     so failures count towards the lockout like any other sign-in."""
 
@@ -29,8 +28,6 @@ class ReauthenticateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.request = request
         self.user_cache = None
-        self.helper = FormHelper()
-        self.helper.form_tag = False
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
@@ -44,3 +45,17 @@ def _single_line(value: object) -> None:
     text = str(value)
     if "\n" in text or "\r" in text:
         raise ValidationError("Please keep this to one line.")
+
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class CrispyFormMixin:
+    """Render with crispy-forms, fields only (templates own the <form> tag and buttons)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the template's <form> carries the token

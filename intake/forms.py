@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from config.forms import CleanTextFormMixin
+from config.forms import DATE_INPUT, DATETIME_INPUT, CleanTextFormMixin, CrispyFormMixin
 
 from .choices import Language
 from .models import ADULT_AGE, MAX_AGE, Consent, Intake, Person, age_on
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 PERSON_CHOICE_ERROR = "That earlier record could not be linked. Please choose again."
 
 
@@ -32,16 +29,6 @@ def require_date_of_birth_or_age(form: forms.Form, data: dict) -> None:
     missing = data.get("date_of_birth") is None and data.get("approximate_age") is None
     if missing and not form.has_error("date_of_birth") and not form.has_error("approximate_age"):
         form.add_error("date_of_birth", "Enter a date of birth, or an approximate age.")
-
-
-class CrispyFormMixin:
-    """Render with crispy-forms, fields only (templates own the <form> tag and buttons)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True  # the template's <form> carries the token
 
 
 class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):

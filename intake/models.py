@@ -118,6 +118,8 @@ class Intake(models.Model):
         Status.COMPANION_ARRIVED,
         Status.SEARCHING_PLACEMENT,
     )
+    # Open statuses in which an accepted offer is the companion's live assignment (they are busy).
+    COMPANION_ENGAGED_STATUSES = OPEN_STATUSES[1:]
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="intakes")

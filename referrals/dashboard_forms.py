@@ -7,7 +7,7 @@ from datetime import date, datetime
 from django import forms
 
 from accounts.models import Department
-from intake.forms import DATE_INPUT
+from config.forms import DATE_INPUT
 
 from .dashboard import EARLIEST_WALK_IN, Period, default_period
 

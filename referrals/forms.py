@@ -10,8 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from config.forms import CleanTextFormMixin
-from intake.forms import CrispyFormMixin
+from config.forms import CleanTextFormMixin, CrispyFormMixin
 
 from . import hsds
 from .directory import FACILITY_FIELDS, MAX_BEDS, US_STATES, FacilityFilters

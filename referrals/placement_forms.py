@@ -13,8 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from config.forms import CleanTextFormMixin
-from intake.forms import DATETIME_INPUT, CrispyFormMixin
+from config.forms import DATETIME_INPUT, CleanTextFormMixin, CrispyFormMixin
 
 from .models import Facility, FollowUp, LevelOfCare, Placement, PlacementAttempt
 from .placement import DEFAULT_SHEET_ITEMS, FUTURE_TOLERANCE, SHEET_ITEMS

@@ -12,8 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from config.forms import CleanTextFormMixin
-from intake.forms import DATE_INPUT, CrispyFormMixin
+from config.forms import DATE_INPUT, CleanTextFormMixin, CrispyFormMixin
 
 from .models import ShiftSeries, Volunteer
 from .roster import MAX_DAYS_AHEAD, exists_on_clock, local_moment

@@ -49,11 +49,6 @@ from .models import Offer, Shift, Volunteer
 
 FAIRNESS_WINDOW = timedelta(days=30)
 DECLINE_WINDOW = timedelta(days=7)
-BUSY_STATUSES = (
-    Intake.Status.COMPANION_ASSIGNED,
-    Intake.Status.COMPANION_ARRIVED,
-    Intake.Status.SEARCHING_PLACEMENT,
-)
 
 
 @dataclass(frozen=True)
@@ -107,7 +102,9 @@ def eligible_volunteers(
     )
     busy = Exists(
         Offer.objects.filter(
-            volunteer=OuterRef("pk"), status=Offer.Status.ACCEPTED, intake__status__in=BUSY_STATUSES
+            volunteer=OuterRef("pk"),
+            status=Offer.Status.ACCEPTED,
+            intake__status__in=Intake.COMPANION_ENGAGED_STATUSES,
         )
     )
     already_paged = Exists(Offer.objects.filter(volunteer=OuterRef("pk"), intake=intake))

@@ -53,12 +53,6 @@ SERIES_HORIZON_DAYS = 56
 COVERAGE_DAYS = 14
 FEED_PAST = timedelta(days=30)
 FEED_FUTURE = timedelta(days=MAX_DAYS_AHEAD + 1)
-# Intake statuses in which an accepted offer is the volunteer's live assignment.
-ASSIGNMENT_STATUSES = (
-    Intake.Status.COMPANION_ASSIGNED,
-    Intake.Status.COMPANION_ARRIVED,
-    Intake.Status.SEARCHING_PLACEMENT,
-)
 OVERLAP_CONSTRAINTS = {"shift_no_overlap_per_volunteer", "shift_unique_start"}
 
 
@@ -245,7 +239,9 @@ def active_assignments(*, volunteer: Volunteer) -> QuerySet[Offer]:
     """Accepted offers whose walk-in still needs the companion."""
     return (
         Offer.objects.filter(
-            volunteer=volunteer, status=Offer.Status.ACCEPTED, intake__status__in=ASSIGNMENT_STATUSES
+            volunteer=volunteer,
+            status=Offer.Status.ACCEPTED,
+            intake__status__in=Intake.COMPANION_ENGAGED_STATUSES,
         )
         .select_related("department", "intake")
         .order_by("-responded_at")

@@ -5,23 +5,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
+from intake.models import Intake
 
-from .models import Offer, Shift, Volunteer
-
-
-def volunteer_for_user(*, user: User) -> Volunteer | None:
-    return Volunteer.objects.filter(user=user).first()
-
-
-def upcoming_shifts(*, volunteer: Volunteer, limit: int = 10) -> QuerySet[Shift]:
-    return (
-        Shift.objects.filter(volunteer=volunteer, ends_at__gt=timezone.now())
-        .select_related("department")
-        .order_by("starts_at")[:limit]
-    )
-
-
-ASSIGNMENT_STATUSES = ("companion_assigned", "companion_arrived", "searching_placement")
+from .models import Offer, Volunteer
 
 
 def assignment_for_user(*, user: User, offer_id: int) -> Offer:
@@ -39,7 +25,7 @@ def active_assignment_intake_ids(*, user: User) -> QuerySet:
     return Offer.objects.filter(
         volunteer__in=Volunteer.objects.vetted(on=timezone.localdate()).filter(user=user),
         status=Offer.Status.ACCEPTED,
-        intake__status__in=ASSIGNMENT_STATUSES,
+        intake__status__in=Intake.COMPANION_ENGAGED_STATUSES,
     ).values("intake_id")
 
 
