@@ -16,7 +16,7 @@ JOBS ?= auto
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run test lint format db-stop clean
+.PHONY: help venv install run demo-code test lint format db-stop clean
 
 help: ## List the targets
 	@echo "Harbor — make targets:"
@@ -51,6 +51,12 @@ run: $(STAMP) ## Migrate, load the demo data, then serve web + Celery worker + b
 	@echo "Harbor is starting on http://127.0.0.1:$(WEB_PORT)/  (Ctrl-C stops web, worker and beat)"
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_PORT=$(WEB_PORT) $(BIN)/honcho start -f Procfile.dev
+
+# The demo's staff sign in with a password and a code: this prints the current code.
+DEMO_LOGIN ?= officer
+demo-code: export DJANGO_DEBUG ?= true
+demo-code: $(STAMP) ## Print a demo login's current two-factor code (make demo-code DEMO_LOGIN=coordinator)
+	@$(BIN)/python manage.py demo_code $(DEMO_LOGIN)
 
 test: $(STAMP) ## Run the test suite (pytest); exits with pytest's status
 	$(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)

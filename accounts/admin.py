@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from .models import Department, Membership, User
+from .two_factor import two_factor_reset
 
 
 class MembershipInline(admin.TabularInline):
@@ -14,6 +15,15 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "display_name", "email", "is_active", "last_login"]
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Harbor", {"fields": ["display_name"]}))
+    actions = ["reset_two_factor"]
+
+    @admin.action(description="Reset two-factor sign-in (lost phone): they set it up again")
+    def reset_two_factor(self, request, queryset):
+        for user in queryset:
+            two_factor_reset(user=user)
+        self.message_user(
+            request, f"Two-factor sign-in reset for {queryset.count()} account(s).", messages.SUCCESS
+        )
 
 
 @admin.register(Department)

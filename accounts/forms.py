@@ -37,3 +37,22 @@ class ReauthenticateForm(CrispyFormMixin, forms.Form):
         if self.user_cache is None or self.user_cache.pk != self.request.user.pk:
             raise forms.ValidationError("That is not your password. Please try again.")
         return password
+
+
+class TwoFactorCodeForm(CrispyFormMixin, forms.Form):
+    """The code from the authenticator app (or, at sign-in, a recovery code)."""
+
+    otp_token = forms.CharField(
+        label="6-digit code",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, numeric: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if numeric:  # enrolment takes only the app's code: a phone shows the number pad
+            self.fields["otp_token"].widget.attrs["inputmode"] = "numeric"
+        else:
+            self.fields["otp_token"].help_text = "From your authenticator app, or one of your recovery codes."

@@ -1,4 +1,5 @@
-"""Session policy: idle and absolute timeouts for staff, re-authentication for volunteers.
+"""Session policy: idle and absolute timeouts for staff, re-authentication for volunteers,
+and two-factor sign-in before anything else.
 
 Staff (anyone whose primary role is not volunteer) are signed out after
 ``HARBOR_STAFF_IDLE_TIMEOUT`` without a request and ``HARBOR_STAFF_SESSION_MAX_AGE`` after
@@ -74,12 +75,16 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     return HttpResponseClientRedirect(url) if _is_htmx(request) else redirect(url)
 
 
-def _to_login(request: HttpRequest, message: str) -> HttpResponse:
-    if _is_htmx(request):  # back to the page the swap was on, not to the fragment
+def _next_path(request: HttpRequest) -> str:
+    """Where to come back to: for an htmx swap, the page the swap was on, not the fragment."""
+    if _is_htmx(request):
         current = urlsplit(request.headers.get("HX-Current-URL", ""))
-        next_path = f"{current.path}?{current.query}" if current.query else current.path
-    else:
-        next_path = request.get_full_path()
+        return f"{current.path}?{current.query}" if current.query else current.path
+    return request.get_full_path()
+
+
+def _to_login(request: HttpRequest, message: str) -> HttpResponse:
+    next_path = _next_path(request)
     logout(request)
     messages.info(request, message)
     query = f"?{urlencode({'next': next_path})}" if next_path else ""
@@ -126,3 +131,44 @@ class SessionPolicyMiddleware:
         if now - last_seen >= LAST_SEEN_RESOLUTION and not _is_htmx(request):
             session[LAST_SEEN] = now
         return None
+
+
+# Pages an account that has not completed two-factor sign-in may still reach.
+TWO_FACTOR_URL_NAMES = frozenset(
+    {"accounts:two_factor_verify", "accounts:two_factor_setup", "accounts:logout"}
+)
+
+
+class TwoFactorMiddleware:
+    """No page for a signed-in user who has not completed two-factor sign-in where it applies.
+
+    Staff (``accounts.two_factor.two_factor_required``) without an authenticator app are sent
+    to enrol; anyone with one (volunteers who chose to enrol, too) is asked for a code. Pages
+    that need no sign-in (offer links, the public summary, health checks) are left alone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        from .two_factor import two_factor_enrolled, two_factor_required
+
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        if getattr(view_func, "login_required", True) is False:
+            return None
+        url_name = request.resolver_match.view_name if request.resolver_match else ""
+        if url_name in TWO_FACTOR_URL_NAMES:
+            return None
+        if two_factor_enrolled(user=user):
+            target = "accounts:two_factor_verify"
+        elif two_factor_required(user=user):
+            target = "accounts:two_factor_setup"
+        else:
+            return None
+        query = urlencode({"next": _next_path(request)})
+        return _redirect(request, f"{reverse(target)}?{query}")

@@ -31,7 +31,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 HARBOR_SITE_URL = env.str("HARBOR_SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.HarborAdminConfig",  # django.contrib.admin, on a site for verified administrators
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "phonenumber_field",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "intake",
     "volunteers",
@@ -60,9 +63,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
@@ -165,6 +170,13 @@ AUTHENTICATION_BACKENDS = [
 HARBOR_STAFF_IDLE_TIMEOUT = timedelta(minutes=15)
 HARBOR_STAFF_SESSION_MAX_AGE = timedelta(hours=12)
 HARBOR_VOLUNTEER_REAUTH_AFTER = timedelta(hours=12)
+
+# --- Two-factor sign-in (django-otp: TOTP apps, recovery codes) ------------------------------
+# Required for desk officers, coordinators and administrators (accounts.two_factor); volunteers
+# are asked to enrol. Deliberately no setting turns it off: check harbor.E002 fails if the
+# middleware is removed.
+OTP_TOTP_ISSUER = "Harbor"
+HARBOR_RECOVERY_CODE_COUNT = 10
 
 # --- Lockout after repeated failed logins (django-axes, database handler) ------------------
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)

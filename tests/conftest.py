@@ -80,10 +80,43 @@ def other_coordinator(other_department):
     return user_with_role(Role.COORDINATOR, other_department, username="other-coordinator")
 
 
+def enrolled_totp(user):
+    """The user's confirmed authenticator device, enrolling one if they have none."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
+    return device
+
+
+def current_code(device) -> str:
+    """What the user's authenticator app shows now."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():06d}"
+
+
+def verify_two_factor(client: Client, user) -> None:
+    """Complete two-factor sign-in for a signed-in test client, as the code page would."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    device = enrolled_totp(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 def client_for(user) -> Client:
+    """A client signed in as ``user``, past two-factor sign-in where their role requires it."""
+    from accounts.two_factor import two_factor_required
+
     client = Client()
     if user is not None:
         client.force_login(user)
+        if two_factor_required(user=user):
+            verify_two_factor(client, user)
     return client
 
 

@@ -45,6 +45,15 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("accounts:login", "get", {A: 200, **dict.fromkeys(USERS[1:], 302)}),
     ("accounts:logout", "post", dict.fromkeys(USERS, 302)),
     ("accounts:reauthenticate", "get", {A: 302, **dict.fromkeys(USERS[1:], 200)}),
+    # Two-factor sign-in. Staff here have completed it: the code page sends them on; users
+    # without an authenticator app (the volunteer, the outsider) are sent to set one up.
+    ("accounts:two_factor_verify", "get", dict.fromkeys(USERS, 302)),
+    ("accounts:two_factor_setup", "get", {A: 302, **dict.fromkeys(USERS[1:], 200)}),
+    (
+        "accounts:recovery_codes",
+        "get",
+        {A: 302, NR: 302, V: 302, **dict.fromkeys([OF, OF2, C, AD, XO, XC], 200)},
+    ),
     # Locked accounts of the coordinator's departments; unlocking `officer` (of `department`).
     (
         "accounts:locked_out_list",

@@ -11,8 +11,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.services import user_deactivate
-from tests.conftest import client_for
+from accounts.two_factor import two_factor_required
+from tests.conftest import client_for, current_code, enrolled_totp
 from tests.factories import PASSWORD, IntakeFactory, OfferFactory
 
 LOGIN_URL = reverse("accounts:login")
@@ -20,9 +22,16 @@ DESK_URL = reverse("intake:desk")
 
 
 def _signed_in(username: str) -> Client:
+    """Signed in through the login page, then past two-factor sign-in as its app would."""
     client = Client()
     response = client.post(LOGIN_URL, {"username": username, "password": PASSWORD})
     assert response.status_code == 302
+    user = User.objects.get(username=username)
+    if two_factor_required(user=user):
+        response = client.post(
+            reverse("accounts:two_factor_verify"), {"otp_token": current_code(enrolled_totp(user))}
+        )
+        assert response.status_code == 302
     return client
 
 

@@ -137,8 +137,11 @@ def test_a_huge_upload_is_refused_before_it_is_read(coordinator_client, monkeypa
 def test_the_upload_still_needs_the_csrf_token(coordinator):
     from django.test import Client
 
+    from tests.conftest import verify_two_factor
+
     client = Client(enforce_csrf_checks=True)
     client.force_login(coordinator)
+    verify_two_factor(client, coordinator)
 
     response = client.post(URL, {"files": [SimpleUploadedFile("hsds.zip", zipped(two_facility_files()))]})
 

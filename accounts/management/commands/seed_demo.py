@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Department, Membership, Role, User
+from accounts.two_factor import demo_totp_secret
 from referrals.models import Facility, GenderServed, LevelOfCare, Medication, Payment
 from volunteers import roster
 from volunteers.models import Shift, ShiftSeries, Volunteer
@@ -144,9 +145,21 @@ class Command(BaseCommand):
             f"  {len(volunteers)} volunteers ({shifts_added} new shifts, next {SHIFT_DAYS} days covered), "
             f"{Facility.objects.count()} facilities ({facilities_added} new)\n"
         )
-        self.stdout.write("  Sign in with these demo logins (public passwords: never for real records):")
-        for role, username, password in [*logins, (Role.VOLUNTEER, "volunteer", VOLUNTEER_PASSWORD)]:
-            self.stdout.write(f"    {Role(role).label:<22} {username:<14} {password}")
+        self.stdout.write("  Sign in with these demo logins (public passwords: never for real records).")
+        self.stdout.write(
+            "  Staff then enter a 6-digit code: add the setup key to an authenticator app, or run"
+        )
+        self.stdout.write(
+            "  `make demo-code DEMO_LOGIN=officer` (or coordinator, admin) for the current code.\n"
+        )
+        self.stdout.write(f"    {'Role':<22} {'Username':<14} {'Password':<26} Two-factor setup key")
+        for role, username, password, secret in [
+            *logins,
+            (Role.VOLUNTEER, "volunteer", VOLUNTEER_PASSWORD, ""),
+        ]:
+            self.stdout.write(
+                f"    {Role(role).label:<22} {username:<14} {password:<26} {secret or '(optional)'}"
+            )
         self.stdout.write("")
 
     def _user(self, username: str, password: str, **fields) -> User:
@@ -168,7 +181,7 @@ class Command(BaseCommand):
             is_superuser=role == Role.ADMINISTRATOR,
         )
         Membership.objects.get_or_create(user=user, department=department, role=role)
-        return role, username, password
+        return role, username, password, demo_totp_secret(user)
 
     def _volunteer(
         self, department, number, username, first, last, languages, gender, lived, veteran, town, anytime
