@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
 import pytest
 from django.test import Client
 
 from accounts.models import Role
 
 from .factories import DepartmentFactory, UserFactory, VolunteerFactory, user_with_role
+from .phi_scan import PhiScanner, ScannerLogHandler
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +27,73 @@ def sms_outbox(settings):
     settings.HARBOR_SMS_BACKEND = "notifications.backends.InMemorySmsBackend"
     InMemorySmsBackend.reset()
     yield InMemorySmsBackend.outbox
+    for message in InMemorySmsBackend.outbox:
+        PHI_SCANNER.add_text("text message", message)
     InMemorySmsBackend.reset()
+
+
+# --- no personal health information leaves Harbor (tests/phi_scan.py) -------------------------
+
+PHI_SCANNER = PhiScanner()
+
+
+def _on_person_saved(sender, instance, **kwargs) -> None:
+    PHI_SCANNER.add_person(instance)
+
+
+def _on_notification_saved(sender, instance, **kwargs) -> None:
+    PHI_SCANNER.add_text(f"notification {instance.kind}", f"{instance.subject} {instance.body}")
+
+
+def _on_request(sender, environ, **kwargs) -> None:
+    query = unquote_plus(environ.get("QUERY_STRING", ""))
+    PHI_SCANNER.add_text("URL", f"{environ.get('PATH_INFO', '')}?{query}")
+
+
+def _on_task_run(sender=None, task=None, args=None, kwargs=None, **extra) -> None:
+    PHI_SCANNER.add_text(f"task {getattr(task, 'name', sender)} arguments", f"{args} {kwargs}")
+
+
+def _on_task_published(sender=None, body=None, headers=None, **extra) -> None:
+    PHI_SCANNER.add_text(f"task {sender} message", f"{body} {headers}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def phi_scanner():
+    """Collect what Harbor sends out for the whole run (see tests/phi_scan.py)."""
+    import logging
+
+    from celery.signals import before_task_publish, task_prerun
+    from django.core.signals import request_started
+    from django.db.models.signals import post_save
+
+    from intake.models import Person
+    from notifications.models import Notification
+
+    handler = ScannerLogHandler(PHI_SCANNER)
+    logging.getLogger().addHandler(handler)
+    post_save.connect(_on_person_saved, sender=Person, dispatch_uid="phi_scan_person")
+    post_save.connect(_on_notification_saved, sender=Notification, dispatch_uid="phi_scan_notification")
+    request_started.connect(_on_request, dispatch_uid="phi_scan_request")
+    task_prerun.connect(_on_task_run, dispatch_uid="phi_scan_task_run")
+    before_task_publish.connect(_on_task_published, dispatch_uid="phi_scan_task_publish")
+    yield PHI_SCANNER
+    logging.getLogger().removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def no_phi_leaves_harbor(phi_scanner):
+    """After each test: none of the test persons' identifiers in logs, messages, tasks or URLs."""
+    phi_scanner.clear_texts()
+    yield phi_scanner
+    from django.core import mail
+
+    for message in getattr(mail, "outbox", []):
+        phi_scanner.add_text("email", f"{message.subject} {message.body}")
+    leaks = phi_scanner.leaks()
+    phi_scanner.clear_texts()
+    if leaks:
+        pytest.fail("Personal health information left Harbor:\n" + "\n".join(map(str, leaks)), pytrace=False)
 
 
 @pytest.fixture
