@@ -273,9 +273,11 @@ HARBOR_OFFICER_WINDOW = timedelta(hours=env.int("HARBOR_OFFICER_WINDOW_HOURS", d
 # newest first; the first encrypts, every one decrypts. The default is for development and tests
 # only: `manage.py check --deploy` refuses it (harbor.E002). Rotation: SECURITY.md.
 HARBOR_DEV_FIELD_ENCRYPTION_KEY = "aGFyYm9yLWRldi1maWVsZC1rZXktTk9ULVNFQ1JFVCE="
-HARBOR_FIELD_ENCRYPTION_KEYS = env.list(
-    "HARBOR_FIELD_ENCRYPTION_KEYS", default=[HARBOR_DEV_FIELD_ENCRYPTION_KEY]
-)
+HARBOR_FIELD_ENCRYPTION_KEYS = [
+    key.strip()
+    for key in env.list("HARBOR_FIELD_ENCRYPTION_KEYS", default=[HARBOR_DEV_FIELD_ENCRYPTION_KEY])
+    if key.strip()
+]
 if not HARBOR_FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("HARBOR_FIELD_ENCRYPTION_KEYS is empty: it needs at least one Fernet key.")
 for _key in HARBOR_FIELD_ENCRYPTION_KEYS:

@@ -373,3 +373,14 @@ def test_retention_leaves_no_personal_value_in_the_change_history(department, of
     # Someone still within retention keeps their whole history.
     assert PersonHistory.objects.filter(pgh_obj=kept, pgh_label="insert", first_name="Iris").exists()
     assert any("Iris" in value for value in history_values(kept))
+
+
+def test_the_command_names_itself_in_the_history(department, officer):
+    person = person_with_history(department, officer, "Harriet", OVERDUE)
+
+    call_command("apply_retention", stdout=StringIO())
+
+    assert PersonHistory.objects.get(pgh_obj=person).pgh_context.metadata == {
+        "command": "apply_retention",
+        "service": "retention_anonymise",
+    }

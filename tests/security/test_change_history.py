@@ -115,3 +115,11 @@ def test_a_volunteers_calendar_secret_is_not_kept(department):
     Volunteer.objects.filter(pk=volunteer.pk).update(home_town="Essex")
     assert VolunteerHistory.objects.filter(pgh_obj=volunteer).count() == 2
     assert "calendar_token" not in {field.name for field in VolunteerHistory._meta.fields}
+
+
+def test_the_history_is_not_in_the_admin():
+    from django.contrib import admin
+
+    registered = {model._meta.app_label for model in admin.site._registry}
+    assert "pghistory" not in registered
+    assert not set(admin.site._registry) & set(history_models())

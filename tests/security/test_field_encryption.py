@@ -79,6 +79,18 @@ def test_notes_of_placement_attempts_follow_ups_and_revocations_are_encrypted(wa
         assert type(field).__name__ == "EncryptedCharField", model
 
 
+def test_bulk_writes_encrypt_too(walk_in):
+    Intake.objects.filter(pk=walk_in.pk).update(notes="Updated in bulk")
+    person = walk_in.person
+    person.insurance_member_id = "BULK-1"
+    Person.objects.bulk_update([person], ["insurance_member_id"])
+
+    assert "bulk" not in stored("intake_intake", "notes", walk_in.pk)
+    assert "BULK" not in stored("intake_person", "insurance_member_id", person.pk)
+    fresh = Intake.objects.select_related("person").get(pk=walk_in.pk)
+    assert (fresh.notes, fresh.person.insurance_member_id) == ("Updated in bulk", "BULK-1")
+
+
 def test_an_empty_value_is_stored_empty(walk_in):
     Intake.objects.filter(pk=walk_in.pk).update(notes="")
     assert stored("intake_intake", "notes", walk_in.pk) == ""
