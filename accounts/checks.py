@@ -32,3 +32,25 @@ def two_factor_cannot_be_turned_off(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def field_encryption_key_not_the_development_one(app_configs, **kwargs):
+    """The development encryption key is in the repository: with it, encryption at rest hides nothing."""
+    if (
+        not settings.DEBUG
+        and settings.HARBOR_DEV_FIELD_ENCRYPTION_KEY in settings.HARBOR_FIELD_ENCRYPTION_KEYS
+    ):
+        return [
+            Error(
+                "HARBOR_FIELD_ENCRYPTION_KEYS is unset or holds the development key, so the encrypted "
+                "fields are readable by anyone who has the source code.",
+                hint=(
+                    "Set HARBOR_FIELD_ENCRYPTION_KEYS to a key of your own (see .env.example); to move "
+                    "data off the development key, put the new key first, run "
+                    "`manage.py rotate_field_encryption`, then remove the development key."
+                ),
+                id="harbor.E003",
+            )
+        ]
+    return []

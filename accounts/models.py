@@ -148,6 +148,7 @@ class AccessLogEntry(models.Model):
 
     Append-only: a database trigger refuses UPDATE and DELETE (migration 0005), so not even the
     application's own database role can rewrite history. Paths carry opaque ids only.
+    Not in the change history (config.history): it is never changed, only appended to.
     """
 
     class Action(models.TextChoices):

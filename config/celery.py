@@ -2,12 +2,24 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, Task
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("harbor")
+
+class HarborTask(Task):
+    """Every task runs in a change-history context naming it (config.history), so a change a
+    task makes to a personal record says which task made it. The name only: never the args."""
+
+    def __call__(self, *args, **kwargs):
+        import pghistory  # imported late: this module is loaded before Django's apps are
+
+        with pghistory.context(task=self.name):
+            return super().__call__(*args, **kwargs)
+
+
+app = Celery("harbor", task_cls=HarborTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["config"])  # config is not an installed app

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "pgtrigger",
+    "pghistory",
     "accounts",
     "intake",
     "volunteers",
@@ -65,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Every change a request makes to a personal record carries its user and path (config.history).
+    "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
     "accounts.middleware.TwoFactorMiddleware",
@@ -275,6 +280,26 @@ if HARBOR_SMS_BACKEND.endswith("TwilioSmsBackend") and not (
 # --- Harbor ------------------------------------------------------------------------------
 # How long a desk officer may see a walk-in they logged (DESIGN.md: "a short window").
 HARBOR_OFFICER_WINDOW = timedelta(hours=env.int("HARBOR_OFFICER_WINDOW_HOURS", default=24))
+
+# Encryption at rest of the most sensitive fields (config.fields): comma-separated Fernet keys,
+# newest first; the first encrypts, every one decrypts. The default is for development and tests
+# only: `manage.py check --deploy` refuses it (harbor.E003). Rotation: SECURITY.md.
+HARBOR_DEV_FIELD_ENCRYPTION_KEY = "aGFyYm9yLWRldi1maWVsZC1rZXktTk9ULVNFQ1JFVCE="
+HARBOR_FIELD_ENCRYPTION_KEYS = [
+    key.strip()
+    for key in env.list("HARBOR_FIELD_ENCRYPTION_KEYS", default=[HARBOR_DEV_FIELD_ENCRYPTION_KEY])
+    if key.strip()
+]
+if not HARBOR_FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("HARBOR_FIELD_ENCRYPTION_KEYS is empty: it needs at least one Fernet key.")
+for _key in HARBOR_FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "HARBOR_FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key "
+            "(32 url-safe base64-encoded bytes; see .env.example)."
+        ) from None
 
 # --- Logging: no personal health information is ever passed to a logger ---------------------
 LOGGING = {

@@ -18,6 +18,8 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.models import Department
+from config.fields import EncryptedCharField, EncryptedTextField
+from config.history import track_changes
 
 from .choices import (
     CompanionGender,
@@ -38,6 +40,7 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+@track_changes(model_name="PersonHistory")
 class Person(models.Model):
     """Someone who has asked the department for help. They may walk in many times."""
 
@@ -55,7 +58,8 @@ class Person(models.Model):
     phone = PhoneNumberField(blank=True)
     town = models.CharField(max_length=100, blank=True)
     insurance = models.CharField(max_length=20, choices=Insurance.choices, blank=True)
-    insurance_member_id = models.CharField(max_length=50, blank=True)
+    # Encrypted at rest (config.fields), like the free text about the person below.
+    insurance_member_id = EncryptedCharField(max_length=50, blank=True)
     veteran = models.BooleanField(null=True, blank=True)
     emergency_contact_name = models.CharField(max_length=150, blank=True)
     emergency_contact_phone = PhoneNumberField(blank=True)
@@ -93,6 +97,7 @@ class Person(models.Model):
         return self.age_on(timezone.localdate())
 
 
+@track_changes(model_name="IntakeHistory")
 class Intake(models.Model):
     """One walk-in episode: from the desk to a companion, a placement, or a closure."""
 
@@ -155,15 +160,15 @@ class Intake(models.Model):
     )
     last_use_at = models.DateTimeField("last use (approximate)", null=True, blank=True)
     overdose_history = models.CharField(max_length=20, choices=OverdoseHistory.choices, blank=True)
-    medical_concerns = models.TextField(blank=True)
-    mental_health_concerns = models.TextField(blank=True)
+    medical_concerns = EncryptedTextField(blank=True)
+    mental_health_concerns = EncryptedTextField(blank=True)
     pregnancy = models.CharField(max_length=20, choices=Pregnancy.choices, blank=True)
 
     # What the person needs from a companion.
     companion_language = models.CharField(max_length=8, choices=Language.choices, default=Language.ENGLISH)
     companion_gender = models.CharField(max_length=20, choices=CompanionGender.choices, blank=True)
     needs = models.TextField("needs and preferences", blank=True)
-    notes = models.TextField(blank=True)
+    notes = EncryptedTextField(blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -210,7 +215,11 @@ class Intake(models.Model):
 
 
 class IntakeEvent(models.Model):
-    """One status change: the durations between them are the program's key figures."""
+    """One status change: the durations between them are the program's key figures.
+
+    Not in the change history (config.history): it is itself an append-only history of the
+    intake's status, written by the services; the intake's own changes are in IntakeHistory.
+    """
 
     intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=30, choices=Intake.Status.choices, blank=True)
@@ -250,6 +259,7 @@ REVOCATION_TERMS = (
 )
 
 
+@track_changes(model_name="ConsentHistory")
 class Consent(models.Model):
     """A written consent to disclose under 42 CFR 2.31, with every element the rule requires."""
 
@@ -283,7 +293,7 @@ class Consent(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    revocation_note = models.CharField(max_length=300, blank=True)
+    revocation_note = EncryptedCharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-signed_at"]

@@ -15,6 +15,11 @@ care, so every dashboard figure and the public summary are unchanged; it blanks 
 what identifies the person or describes them in free text. Rows that constraints require to be
 non-empty (a consent's signature, a minor's guardian) get the word ``Anonymised`` instead.
 The access log is append-only and is never touched (it holds opaque ids, not names).
+
+The change history (``config.history``) would otherwise keep every earlier value: the
+anonymised records' history events are deleted, all but those the anonymisation itself wrote,
+which snapshot the rows as they are now (anonymised); so the history shows only that, and
+when, the record was anonymised by retention.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import pghistory
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
@@ -30,9 +36,19 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import Department
-from referrals.models import Disclosure, FollowUp, Placement, PlacementAttempt
+from config.history import rewriting_history
+from referrals.models import (
+    Disclosure,
+    DisclosureHistory,
+    FollowUp,
+    FollowUpHistory,
+    Placement,
+    PlacementAttempt,
+    PlacementAttemptHistory,
+    PlacementHistory,
+)
 
-from .models import MAX_AGE, Consent, Intake, Person, age_on
+from .models import MAX_AGE, Consent, ConsentHistory, Intake, IntakeHistory, Person, PersonHistory, age_on
 
 ANONYMISED = "Anonymised"
 ANONYMISED_DISCLOSURE = "Anonymised after the retention period"
@@ -182,6 +198,29 @@ def _anonymise_people(*, people: list[Person], now: datetime) -> None:
     FollowUp.objects.filter(intake__person_id__in=ids).update(note="")
 
 
+def _forget_history(*, person_ids: list, keep_context_id) -> None:
+    """Delete the history events of everything ``_anonymise_people`` anonymised for
+    ``person_ids``, except the events of the context ``keep_context_id`` (the anonymisation's
+    own, which hold the anonymised values). Offers are not anonymised and keep their history."""
+    intake_ids = {
+        *Intake.objects.filter(person_id__in=person_ids).values_list("pk", flat=True),
+        # Walk-ins deleted since: their history names the person too.
+        *IntakeHistory.objects.filter(person_id__in=person_ids).values_list("id", flat=True),
+    }
+    events = [
+        PersonHistory.objects.filter(id__in=person_ids),
+        IntakeHistory.objects.filter(person_id__in=person_ids),
+        ConsentHistory.objects.filter(person_id__in=person_ids),
+        DisclosureHistory.objects.filter(person_id__in=person_ids),
+        PlacementHistory.objects.filter(intake_id__in=intake_ids),
+        PlacementAttemptHistory.objects.filter(intake_id__in=intake_ids),
+        FollowUpHistory.objects.filter(intake_id__in=intake_ids),
+    ]
+    with rewriting_history(*(queryset.model for queryset in events)):
+        for queryset in events:
+            queryset.exclude(pgh_context_id=keep_context_id).delete()
+
+
 def _count(report: RetentionReport, people: list[Person], names: dict[int, str]) -> None:
     intakes = Counter(
         dict(
@@ -207,6 +246,7 @@ def retention_anonymise(
     Each batch claims its people with ``SELECT … FOR UPDATE SKIP LOCKED``, so several hosts may
     run this at once without waiting on or repeating each other's work; anonymised people are
     marked (``anonymised_at``) and never claimed again, so running it twice changes nothing more.
+    Their earlier change history is deleted in the same transaction (see the module docstring).
     With ``dry_run``, nothing is locked or written: the report says what a run would do.
     """
     now = now or timezone.now()
@@ -223,4 +263,7 @@ def retention_anonymise(
             if not claimed:
                 return report
             _count(report, claimed, names)
-            _anonymise_people(people=claimed, now=now)
+            # One history context for the run (or the task's, when a task runs it).
+            with pghistory.context(service="retention_anonymise") as history_context:
+                _anonymise_people(people=claimed, now=now)
+                _forget_history(person_ids=[p.pk for p in claimed], keep_context_id=history_context.id)

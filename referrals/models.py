@@ -12,6 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from config.fields import EncryptedCharField
+from config.history import track_changes
+
 CAPACITY_FRESH_FOR = timedelta(hours=24)
 
 
@@ -126,6 +129,7 @@ class Facility(models.Model):
 # --- placement --------------------------------------------------------------------------------
 
 
+@track_changes(model_name="PlacementAttemptHistory")
 class PlacementAttempt(models.Model):
     """One call to a facility while looking for a bed, and what it gave."""
 
@@ -144,7 +148,7 @@ class PlacementAttempt(models.Model):
     attempted_at = models.DateTimeField(default=timezone.now)
     attempted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(max_length=30, choices=Outcome.choices)
-    note = models.CharField(max_length=500, blank=True)
+    note = EncryptedCharField(max_length=500, blank=True)  # free text about the person: encrypted
 
     class Meta:
         ordering = ["attempted_at", "id"]
@@ -157,6 +161,7 @@ class PlacementAttempt(models.Model):
         return f"{self.facility}: {self.get_outcome_display()}"
 
 
+@track_changes(model_name="PlacementHistory")
 class Placement(models.Model):
     """Where the person is going: the facility, the level of care, getting there, admission."""
 
@@ -219,6 +224,7 @@ PART2_NOTICE_2_32 = (
 )
 
 
+@track_changes(model_name="DisclosureHistory")
 class Disclosure(models.Model):
     """Something about a person shared outside the program, under a consent (42 CFR 2.24 accounting)."""
 
@@ -242,6 +248,7 @@ class Disclosure(models.Model):
         return f"Disclosure to {self.recipient}"
 
 
+@track_changes(model_name="FollowUpHistory")
 class FollowUp(models.Model):
     """A check on the person after admission (default +1, +7, +30, +90 days)."""
 
@@ -261,7 +268,7 @@ class FollowUp(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    note = models.CharField(max_length=500, blank=True)
+    note = EncryptedCharField(max_length=500, blank=True)  # free text about the person: encrypted
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

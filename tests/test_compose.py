@@ -165,6 +165,9 @@ def test_app_environment(services: dict, service: str) -> None:
     assert re.fullmatch(r"\$\{DJANGO_SECRET_KEY:\?.+\}", env.get("DJANGO_SECRET_KEY", "")), (
         f"{service}: DJANGO_SECRET_KEY must come from the environment and be required"
     )
+    assert re.fullmatch(
+        r"\$\{HARBOR_FIELD_ENCRYPTION_KEYS:\?.+\}", env.get("HARBOR_FIELD_ENCRYPTION_KEYS", "")
+    ), f"{service}: HARBOR_FIELD_ENCRYPTION_KEYS must come from the environment and be required"
     assert env.get("HARBOR_MANIFEST_STATIC") == "true", f"{service}: HARBOR_MANIFEST_STATIC"
     assert env.get("DJANGO_SECURE_COOKIES") == "true", f"{service}: DJANGO_SECURE_COOKIES"
     assert "DJANGO_ALLOWED_HOSTS" in env, f"{service}: DJANGO_ALLOWED_HOSTS"

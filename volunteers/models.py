@@ -18,6 +18,7 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.models import Department
+from config.history import track_changes
 from intake.choices import Gender, Language
 
 # A background check older than this is no longer current.
@@ -40,6 +41,8 @@ def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# The calendar token is a secret (rotated on request): the history does not keep old ones.
+@track_changes(model_name="VolunteerHistory", exclude=("calendar_token",))
 class Volunteer(models.Model):
     class Channels(models.TextChoices):
         SMS = "sms", "Text message"
@@ -176,6 +179,7 @@ class Shift(models.Model):
 OFFER_OPEN_FOR = timedelta(minutes=60)
 
 
+@track_changes(model_name="OfferHistory")
 class Offer(models.Model):
     """A request to one volunteer to accompany one person. The accepted offer is the assignment."""
 

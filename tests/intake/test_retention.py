@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from accounts.models import AccessLogEntry, Role
 from config.celery import app as celery_app
-from intake.models import Consent, Intake, Person, age_on
+from config.history import history_models
+from intake.models import Consent, Intake, IntakeHistory, Person, PersonHistory, age_on
 from intake.retention import ANONYMISED, ANONYMISED_DISCLOSURE, retention_anonymise
 from intake.tasks import apply_retention
 from referrals.dashboard import Period, program_figures, public_summary
@@ -313,3 +314,73 @@ def test_daily_task_is_scheduled_and_runs(department, officer):
 
     assert apply_retention() == 1
     assert apply_retention() == 0
+
+
+# What person_with_history says about the person, in any field of any record.
+PERSONAL_VALUES = [
+    "Harriet",
+    "Quayle",
+    "Rockport",
+    "1990-05-17",
+    "+19785550123",
+    "she/her",
+    "MH-12345",
+    "Asthma",
+    "Anxiety",
+    "Two needles",
+    "her sister Pat",
+]
+
+
+def history_values(person: Person) -> list[str]:
+    """Every value of every history event of ``person``'s records, as the app reads them."""
+    intake_ids = set(IntakeHistory.objects.filter(person_id=person.pk).values_list("id", flat=True))
+    values = []
+    for model in history_models():
+        fields = {field.name for field in model._meta.fields}
+        if model is PersonHistory:
+            events = model.objects.filter(id=person.pk)
+        elif "person" in fields:
+            events = model.objects.filter(person_id=person.pk)
+        elif "intake" in fields:
+            events = model.objects.filter(intake_id__in=intake_ids)
+        else:
+            continue
+        values += [str(value) for row in events.values() for value in row.values()]
+    return values
+
+
+def test_retention_leaves_no_personal_value_in_the_change_history(department, officer):
+    person = person_with_history(department, officer, "Harriet", OVERDUE)
+    kept = person_with_history(department, officer, "Iris", NOT_YET)
+    before = history_values(person)
+    assert any("Harriet" in value for value in before)
+    assert any("Asthma" in value for value in before)  # decrypted: the history holds it
+
+    assert apply_retention() == 1
+
+    after = history_values(person)
+    leaks = [word for word in PERSONAL_VALUES if any(word in value for value in after)]
+    assert not leaks
+    # What is left is the anonymisation itself, by the daily task: the rows as they are now.
+    events = PersonHistory.objects.filter(pgh_obj=person)
+    assert [(e.pgh_label, e.first_name, e.date_of_birth) for e in events] == [("update", ANONYMISED, None)]
+    assert events.get().pgh_context.metadata == {
+        "task": "intake.tasks.apply_retention",
+        "service": "retention_anonymise",
+    }
+    assert IntakeHistory.objects.filter(person_id=person.pk).get().notes == ""
+    # Someone still within retention keeps their whole history.
+    assert PersonHistory.objects.filter(pgh_obj=kept, pgh_label="insert", first_name="Iris").exists()
+    assert any("Iris" in value for value in history_values(kept))
+
+
+def test_the_command_names_itself_in_the_history(department, officer):
+    person = person_with_history(department, officer, "Harriet", OVERDUE)
+
+    call_command("apply_retention", stdout=StringIO())
+
+    assert PersonHistory.objects.get(pgh_obj=person).pgh_context.metadata == {
+        "command": "apply_retention",
+        "service": "retention_anonymise",
+    }

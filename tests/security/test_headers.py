@@ -155,6 +155,7 @@ PRODUCTION = {
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
     "SECURE_HSTS_PRELOAD": True,
     "EMBEDDED_POSTGRES": False,
+    "HARBOR_FIELD_ENCRYPTION_KEYS": ["Xx0ziy3EEuYSvyCK_Gn7vtkZ4oLjpDP4hYjBS9ms-BQ="],
 }
 
 
@@ -177,6 +178,7 @@ def test_deploy_checks_pass_with_production_settings():
         ("SECURE_SSL_REDIRECT", False, "security.W008"),
         ("SECURE_HSTS_SECONDS", 0, "security.W004"),
         ("EMBEDDED_POSTGRES", True, "harbor.E001"),
+        ("HARBOR_FIELD_ENCRYPTION_KEYS", ["aGFyYm9yLWRldi1maWVsZC1rZXktTk9ULVNFQ1JFVCE="], "harbor.E003"),
     ],
 )
 def test_deploy_checks_refuse_each_insecure_value(setting, insecure, check_id):

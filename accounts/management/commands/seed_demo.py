@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+import pghistory
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -132,7 +133,7 @@ class Command(BaseCommand):
     help = "Load demo data (idempotent) and print one login per role."
 
     def handle(self, *args, **options) -> None:
-        with transaction.atomic():
+        with transaction.atomic(), pghistory.context(command="seed_demo"):
             department, _ = Department.objects.get_or_create(name=DEPARTMENT["name"], defaults=DEPARTMENT)
             logins = [self._staff(department, *row) for row in STAFF]
             volunteers = [self._volunteer(department, number, *row) for number, row in enumerate(VOLUNTEERS)]

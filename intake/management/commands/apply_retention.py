@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pghistory
 from django.core.management.base import BaseCommand
 
 from intake.retention import retention_anonymise
@@ -16,7 +17,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run: bool = False, **options) -> None:
-        report = retention_anonymise(dry_run=dry_run)
+        with pghistory.context(command="apply_retention"):
+            report = retention_anonymise(dry_run=dry_run)
         # Counts and department names only: never a person's name.
         for line in report.lines():
             self.stdout.write(line)
