@@ -264,6 +264,14 @@ if HARBOR_SMS_BACKEND.endswith("TwilioSmsBackend") and not (
 # How long a desk officer may see a walk-in they logged (DESIGN.md: "a short window").
 HARBOR_OFFICER_WINDOW = timedelta(hours=env.int("HARBOR_OFFICER_WINDOW_HOURS", default=24))
 
+# Benchmarks only (`make bench`, `make chaos`; bench/): every response carries the number of SQL
+# queries it ran (X-Harbor-Queries) and a signed-in trivial page is served at /bench/trivial.
+# Never on in production.
+HARBOR_BENCHMARK = env.bool("HARBOR_BENCHMARK", default=False)
+if HARBOR_BENCHMARK:
+    # Outermost, so that the session and authentication queries are counted too.
+    MIDDLEWARE.insert(0, "config.middleware.QueryCountMiddleware")
+
 # --- Logging: no personal health information is ever passed to a logger ---------------------
 LOGGING = {
     "version": 1,
