@@ -156,6 +156,7 @@ class Burst:
 
     def run(self) -> None:
         self.started = time.monotonic()
+        self.wall_started = time.time()
         self._event("burst begins", f"{self.count} walk-ins at {self.rate:g} a second")
         officers = [
             threading.Thread(target=self._officer, args=(f"officer-1-{k}", self.count // 2)) for k in (1, 2)
@@ -323,6 +324,9 @@ def run(args: argparse.Namespace) -> dict:
             "events": burst.events,
             "settled_after_s": settled,
             **_burst_counts(since),
+            "restarts_by_supervisor": [
+                {**restart, "at": restart["at"] - burst.wall_started} for restart in services.restarts
+            ],
         }
         print(f"[chaos] burst: {results['burst']}", flush=True)
 

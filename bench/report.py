@@ -329,7 +329,23 @@ def _chaos_section(chaos: dict) -> list[str]:
         "",
         "| Event | When (s after the burst began) | Detail |",
         "| --- | ---: | --- |",
-        *(f"| {e['event']} | {e['at']:.1f} | {e.get('detail', '')} |" for e in burst["events"]),
+        *(
+            f"| {e['event']} | {e['at']:.1f} | {e.get('detail', '')} |"
+            for e in sorted(
+                [
+                    *burst["events"],
+                    *(
+                        {
+                            "event": f"{r['process']} exited by itself (code {r['exit_code']}); "
+                            "restarted by the supervisor",
+                            "at": r["at"],
+                        }
+                        for r in burst.get("restarts_by_supervisor", [])
+                    ),
+                ],
+                key=lambda e: e["at"],
+            )
+        ),
         "",
         "| Count | |",
         "| --- | ---: |",

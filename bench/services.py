@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -99,6 +100,13 @@ class Services:
         self.logs = self.tmp / "logs"
         self.logs.mkdir()
         self.processes: dict[str, subprocess.Popen] = {}
+        self.argv: dict[str, list[str]] = {}
+        # Like compose's `restart: unless-stopped`: a server that exits by itself is started again.
+        self.supervised = {"worker", "beat", "web"}
+        self.restarts: list[dict] = []
+        self._supervisor: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.RLock()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HARBOR_", "CELERY_"))},
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -142,11 +150,29 @@ class Services:
         process = subprocess.Popen(
             argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        self.processes[name] = process
+        with self._lock:
+            self.processes[name] = process
+            self.argv[name] = argv
+        if self._supervisor is None:
+            self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+            self._supervisor.start()
         return process
 
+    def _supervise(self) -> None:
+        while not self._stopping.wait(0.5):
+            with self._lock:
+                for name in self.supervised & set(self.processes):
+                    process = self.processes[name]
+                    if process.poll() is not None:
+                        self.restarts.append(
+                            {"process": name, "exit_code": process.returncode, "at": time.time()}
+                        )
+                        print(f"[services] {name} exited ({process.returncode}); restarting it", flush=True)
+                        self._start(name, self.argv[name])
+
     def _stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
-        process = self.processes.pop(name, None)
+        with self._lock:
+            process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
         try:
@@ -158,6 +184,7 @@ class Services:
             process.wait(timeout=10)
 
     def stop_all(self) -> None:
+        self._stopping.set()
         for name in list(self.processes)[::-1]:
             self._stop(name)
 
