@@ -210,5 +210,14 @@ class NetworkCoordinator(HarborUser):
         self.client.get("/dashboard/", name="coordinator board (network)")
 
     @task(1)
+    def figures_uncached(self):
+        """A period nobody asked for yet: the figures computed, not read from the cache."""
+        day = random.randint(1, 28)
+        self.client.get(
+            f"/dashboard/figures/?start=2025-01-{day:02d}&end=2025-12-{day:02d}",
+            name="dashboard (network, computed)",
+        )
+
+    @task(1)
     def healthz(self):
         self.client.get("/healthz", name="healthz")

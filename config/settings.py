@@ -264,6 +264,10 @@ if HARBOR_SMS_BACKEND.endswith("TwilioSmsBackend") and not (
 # How long a desk officer may see a walk-in they logged (DESIGN.md: "a short window").
 HARBOR_OFFICER_WINDOW = timedelta(hours=env.int("HARBOR_OFFICER_WINDOW_HOURS", default=24))
 
+# Program figures (the coordinator's dashboard) are computed at most this often for the same
+# departments and period, and kept in the cache meanwhile (0: always computed).
+HARBOR_FIGURES_CACHE_SECONDS = 300
+
 # Benchmarks only (`make bench`, `make chaos`; bench/): every response carries the number of SQL
 # queries it ran (X-Harbor-Queries) and a signed-in trivial page is served at /bench/trivial.
 # Never on in production.

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Aggregate,
     Count,
@@ -237,6 +239,7 @@ class ProgramFigures:
     weekly: list[SeriesPoint]
     monthly: list[SeriesPoint]
     roster_gaps: list[RosterGaps] = field(default_factory=list)
+    computed_at: datetime | None = None
 
     @property
     def share_placed(self) -> float | None:
@@ -469,7 +472,28 @@ def program_figures(
             **series_counts,
         ),
         roster_gaps=roster_gaps(departments=departments, now=now),
+        computed_at=now,
     )
+
+
+def program_figures_cached(
+    *, departments: list[Department], period: Period, now: datetime | None = None
+) -> ProgramFigures:
+    """``program_figures``, kept ``settings.HARBOR_FIGURES_CACHE_SECONDS`` in the shared cache
+    (Redis in production; never a web process's memory). Figures over months barely move in a few
+    minutes, while a statewide network's take a second or more of database time to compute; the
+    page says when they were computed. Aggregates only: nothing about a person is cached."""
+    seconds = settings.HARBOR_FIGURES_CACHE_SECONDS
+    if not seconds:
+        return program_figures(departments=departments, period=period, now=now)
+    ids = ",".join(str(department.pk) for department in departments)
+    today = timezone.localdate(now or timezone.now(), period.time_zone)
+    key = f"harbor:figures:v1:{ids}:{period.start}:{period.end}:{period.time_zone}:{today}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = program_figures(departments=departments, period=period, now=now)
+        cache.set(key, figures, seconds)
+    return figures
 
 
 def roster_gaps(*, departments: list[Department], now: datetime | None = None) -> list[RosterGaps]:
