@@ -365,7 +365,8 @@ def _chaos_section(chaos: dict) -> list[str]:
         f"### {race['intakes']} intakes × {race['volunteers']} concurrent accepts over HTTP",
         "",
         f"Each intake's {race['volunteers']} offers, to {race['volunteers']} signed-in volunteers, "
-        "accepted at the same instant (a thread barrier per intake) against gunicorn.",
+        "accepted at the same instant (a thread barrier per intake) against gunicorn "
+        f"({chaos.get('race_server', 'gunicorn')}).",
         "",
         "| Count | |",
         "| --- | ---: |",
