@@ -14,9 +14,17 @@ WEB_PORT ?= 8000
 JOBS ?= auto
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k intake -x"` or PYTEST_ARGS=--create-db.
 PYTEST_ARGS ?=
+# `make bench`: the data set's size (full: 200 departments, 200,000 walk-ins; small; tiny), the
+# locust users and seconds of load, and BENCH_ARGS for more (e.g. BENCH_ARGS=--fresh to generate
+# the data set again). Needs PostgreSQL on 127.0.0.1:5432 (user postgres) and redis-server.
+SIZE ?= full
+USERS ?= 17
+DURATION ?= 120
+BENCH_ARGS ?=
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run demo-code test lint format db-stop clean
+.PHONY: help venv install run demo-code test lint format bench chaos db-stop clean
 
 help: ## List the targets
 	@echo "Harbor — make targets:"
@@ -60,6 +68,19 @@ demo-code: $(STAMP) ## Print a demo login's current two-factor code (make demo-c
 
 test: $(STAMP) ## Run the test suite (pytest); exits with pytest's status
 	$(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
+
+# The benchmark's tools (locust, matplotlib), pinned in pyproject.toml's `bench` extra.
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+		print(*p["optional-dependencies"]["bench"], sep="\n")' > $(VENV)/requirements-bench.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements-bench.txt
+	@touch $@
+
+bench: $(BENCH_STAMP) ## Statewide benchmark (SIZE=full|small|tiny USERS=17 DURATION=120) → bench/RESULTS.md
+	$(BIN)/python -m bench.run --size $(SIZE) --users $(USERS) --duration $(DURATION) $(BENCH_ARGS)
+
+chaos: $(BENCH_STAMP) ## Fault tests on servers of their own (killed worker, Redis, web; 20 accepts) → bench/RESULTS.md
+	$(BIN)/python -m bench.chaos
 
 lint: $(STAMP) ## Check formatting and lint rules (ruff)
 	$(BIN)/ruff format --check .

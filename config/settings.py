@@ -301,6 +301,18 @@ for _key in HARBOR_FIELD_ENCRYPTION_KEYS:
             "(32 url-safe base64-encoded bytes; see .env.example)."
         ) from None
 
+# Program figures (the coordinator's dashboard) are computed at most this often for the same
+# departments and period, and kept in the cache meanwhile (0: always computed).
+HARBOR_FIGURES_CACHE_SECONDS = 300
+
+# Benchmarks only (`make bench`, `make chaos`; bench/): every response carries the number of SQL
+# queries it ran (X-Harbor-Queries) and a signed-in trivial page is served at /bench/trivial.
+# Never on in production.
+HARBOR_BENCHMARK = env.bool("HARBOR_BENCHMARK", default=False)
+if HARBOR_BENCHMARK:
+    # Outermost, so that the session and authentication queries are counted too.
+    MIDDLEWARE.insert(0, "config.middleware.QueryCountMiddleware")
+
 # --- Logging: no personal health information is ever passed to a logger ---------------------
 LOGGING = {
     "version": 1,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -16,3 +17,6 @@ urlpatterns = [
     path("public/", include((public_urlpatterns, "public"))),
     path("", include("accounts.urls")),
 ]
+
+if settings.HARBOR_BENCHMARK:  # bench/: the trivial page the key pages are compared with
+    urlpatterns.insert(1, path("bench/trivial", views.bench_trivial, name="bench_trivial"))

@@ -4,7 +4,7 @@ import logging
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -44,3 +44,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@never_cache
+@require_GET
+def bench_trivial(request: HttpRequest) -> HttpResponse:
+    """Benchmarks only (URL served when ``HARBOR_BENCHMARK`` is on): a signed-in page that does
+    nothing, the yardstick the key pages are measured against in the same run. It goes through
+    every middleware (session, sign-in, session policy) like any page, and runs no query of its own.
+    """
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")

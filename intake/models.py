@@ -201,6 +201,20 @@ class Intake(models.Model):
                 name="intake_companion_needed_idx",
                 condition=Q(companion_needed_at__isnull=False),
             ),
+            # Open walk-ins across every department (matching's "busy with an open assignment"):
+            # a few hundred rows among hundreds of thousands.
+            models.Index(
+                fields=["status"],
+                name="intake_open_status_idx",
+                condition=Q(
+                    status__in=[
+                        "waiting_for_companion",
+                        "companion_assigned",
+                        "companion_arrived",
+                        "searching_placement",
+                    ]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Aggregate,
     Count,
@@ -65,7 +67,7 @@ from accounts.models import Department, Role, User
 from accounts.selectors import departments_for_role
 from intake.models import Intake
 from volunteers.models import Offer
-from volunteers.roster import Coverage, department_coverage, local_moment
+from volunteers.roster import GapDay, departments_gap_days, local_moment
 
 from .models import FollowUp, LevelOfCare, Placement, PlacementAttempt
 
@@ -209,15 +211,15 @@ class SeriesPoint:
 @dataclass(frozen=True)
 class RosterGaps:
     department: Department
-    coverage: Coverage
+    days: list[GapDay]
 
     @property
     def gap_hours(self) -> int:
-        return self.coverage.gap_hours
+        return sum(day.gap_hours for day in self.days)
 
     @property
-    def days_with_gaps(self) -> list:
-        return [day for day in self.coverage.days if day.gap_hours]
+    def days_with_gaps(self) -> list[GapDay]:
+        return [day for day in self.days if day.gap_hours]
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,7 @@ class ProgramFigures:
     weekly: list[SeriesPoint]
     monthly: list[SeriesPoint]
     roster_gaps: list[RosterGaps] = field(default_factory=list)
+    computed_at: datetime | None = None
 
     @property
     def share_placed(self) -> float | None:
@@ -427,7 +430,7 @@ def program_figures(
     *, departments: list[Department], period: Period, now: datetime | None = None
 ) -> ProgramFigures:
     """Every figure of the dashboard for ``departments`` (already limited to the coordinator's)
-    over ``period``. A fixed number of queries: seven, plus two per department for the roster."""
+    over ``period``. A fixed number of queries (eight), whatever the number of departments."""
     now = now or timezone.now()
     ids = [department.pk for department in departments]
     totals = _walk_in_totals(department_ids=ids, period=period)
@@ -469,25 +472,35 @@ def program_figures(
             **series_counts,
         ),
         roster_gaps=roster_gaps(departments=departments, now=now),
+        computed_at=now,
     )
 
 
+def program_figures_cached(
+    *, departments: list[Department], period: Period, now: datetime | None = None
+) -> ProgramFigures:
+    """``program_figures``, kept ``settings.HARBOR_FIGURES_CACHE_SECONDS`` in the shared cache
+    (Redis in production; never a web process's memory). Figures over months barely move in a few
+    minutes, while a statewide network's take a second or more of database time to compute; the
+    page says when they were computed. Aggregates only: nothing about a person is cached."""
+    seconds = settings.HARBOR_FIGURES_CACHE_SECONDS
+    if not seconds:
+        return program_figures(departments=departments, period=period, now=now)
+    ids = ",".join(str(department.pk) for department in departments)
+    today = timezone.localdate(now or timezone.now(), period.time_zone)
+    key = f"harbor:figures:v1:{ids}:{period.start}:{period.end}:{period.time_zone}:{today}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = program_figures(departments=departments, period=period, now=now)
+        cache.set(key, figures, seconds)
+    return figures
+
+
 def roster_gaps(*, departments: list[Department], now: datetime | None = None) -> list[RosterGaps]:
-    """Hours with nobody on call in the next ``ROSTER_GAP_DAYS`` days, per department (two
-    queries per department, whatever the number of shifts)."""
-    now = now or timezone.now()
-    return [
-        RosterGaps(
-            department=department,
-            coverage=department_coverage(
-                department=department,
-                start=timezone.localdate(now, department.tzinfo),
-                days=ROSTER_GAP_DAYS,
-                now=now,
-            ),
-        )
-        for department in departments
-    ]
+    """Hours with nobody on call in the next ``ROSTER_GAP_DAYS`` days, per department: one query
+    whatever the number of departments and shifts (``volunteers.roster.departments_gap_days``)."""
+    by_department = departments_gap_days(departments=departments, days=ROSTER_GAP_DAYS, now=now)
+    return [RosterGaps(department=d, days=by_department[d.pk]) for d in departments]
 
 
 # --- presenting the figures ------------------------------------------------------------------

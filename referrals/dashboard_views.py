@@ -46,7 +46,9 @@ def figures(request: HttpRequest) -> HttpResponse:
     form = FiguresFilterForm(request.GET, departments=dashboard.dashboard_departments(user=request.user))
     if not form.is_valid():
         return render(request, "dashboard/figures.html", {"form": form}, status=400)
-    figures = dashboard.program_figures(departments=form.chosen_departments(), period=form.chosen_period())
+    figures = dashboard.program_figures_cached(
+        departments=form.chosen_departments(), period=form.chosen_period()
+    )
     return render(
         request,
         "dashboard/figures.html",
@@ -62,7 +64,9 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         errors = " ".join(message for messages in form.errors.values() for message in messages)
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
-    figures = dashboard.program_figures(departments=form.chosen_departments(), period=form.chosen_period())
+    figures = dashboard.program_figures_cached(
+        departments=form.chosen_departments(), period=form.chosen_period()
+    )
     period = figures.period
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (

@@ -20,6 +20,12 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def figures_not_cached(settings):
+    """Tests share one Redis while each has its own database: cached figures could cross over."""
+    settings.HARBOR_FIGURES_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def sms_outbox(settings):
     """Text messages go to an in-memory outbox in every test; this fixture returns it."""
     from notifications.backends import InMemorySmsBackend

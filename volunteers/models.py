@@ -165,7 +165,12 @@ class Shift(models.Model):
                 violation_error_message="This overlaps another shift of the same volunteer.",
             ),
         ]
-        indexes = [models.Index(fields=["department", "starts_at", "ends_at"], name="shift_dept_time_idx")]
+        indexes = [
+            models.Index(fields=["department", "starts_at", "ends_at"], name="shift_dept_time_idx"),
+            # "On shift now" for one volunteer (matching) and their coming shifts: only shifts not
+            # yet over are read, however long the volunteer's history.
+            models.Index(fields=["volunteer", "ends_at"], name="shift_volunteer_ends_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.volunteer} on call {self.starts_at:%Y-%m-%d %H:%M}"
@@ -229,7 +234,11 @@ class Offer(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["volunteer", "status"], name="offer_volunteer_status_idx"),
+            # Matching counts a volunteer's acceptances (30 days) and declines (7 days): the time
+            # bound is read in the index, not by visiting every answer the volunteer ever gave.
+            models.Index(
+                fields=["volunteer", "status", "responded_at"], name="offer_vol_status_responded_idx"
+            ),
             models.Index(fields=["intake", "status"], name="offer_intake_status_idx"),
             models.Index(
                 fields=["expires_at"], name="offer_pending_expiry_idx", condition=Q(status="pending")
@@ -238,6 +247,12 @@ class Offer(models.Model):
                 fields=["arrival_check_at"],
                 name="offer_arrival_check_idx",
                 condition=Q(arrival_check_at__isnull=False),
+            ),
+            # The board's "companions on the way", soonest expected first.
+            models.Index(
+                fields=["department", "expected_arrival_at"],
+                name="offer_on_the_way_idx",
+                condition=Q(status="accepted", arrived_at__isnull=True),
             ),
         ]
 

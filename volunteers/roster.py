@@ -12,13 +12,14 @@ constraint on the volunteer and ``tstzrange(starts_at, ends_at)``, with btree_gi
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     Count,
     DurationField,
@@ -388,17 +389,7 @@ def department_coverage(
     overlapping shifts are fetched once and swept in Python.
     """
     tz = department.tzinfo
-    dates = [start + timedelta(days=n) for n in range(days)]
-    day_rows = []
-    for day in dates:
-        cells = []
-        # Hour boundaries on the clock: 25 of them, the last being midnight of the next day.
-        bounds = [local_moment(day, time(hour), tz) for hour in range(24)]
-        bounds.append(local_moment(day + timedelta(days=1), time.min, tz))
-        for hour in range(24):
-            begins, ends = bounds[hour], bounds[hour + 1]
-            cells.append(CoverageCell(starts_at=begins, ends_at=max(begins, ends), hour=hour))
-        day_rows.append(CoverageDay(day=day, cells=cells))
+    day_rows = _coverage_days(start=start, days=days, tz=tz)
     window_start, window_end = day_rows[0].cells[0].starts_at, day_rows[-1].cells[-1].ends_at
 
     shifts = list(
@@ -424,6 +415,90 @@ def department_coverage(
         any_time_volunteers=any_time,
         uncounted_shifts=uncounted,
     )
+
+
+def _coverage_days(*, start: date, days: int, tz: tzinfo) -> list[CoverageDay]:
+    """Empty cells, one per local hour of ``days`` days from ``start`` on the clock of ``tz``."""
+    day_rows = []
+    for day in (start + timedelta(days=n) for n in range(days)):
+        cells = []
+        # Hour boundaries on the clock: 25 of them, the last being midnight of the next day.
+        bounds = [local_moment(day, time(hour), tz) for hour in range(24)]
+        bounds.append(local_moment(day + timedelta(days=1), time.min, tz))
+        for hour in range(24):
+            begins, ends = bounds[hour], bounds[hour + 1]
+            cells.append(CoverageCell(starts_at=begins, ends_at=max(begins, ends), hour=hour))
+        day_rows.append(CoverageDay(day=day, cells=cells))
+    return day_rows
+
+
+@dataclass(frozen=True)
+class GapDay:
+    day: date
+    gap_hours: int
+
+
+# Every vetted volunteer's shifts of each department merged into one multirange (range_agg): the
+# time someone can be paged. Vetted as ``may_be_on_call`` reads it, on the day the shift starts.
+_ON_CALL_SQL = """
+SELECT s.department_id, range_agg(tstzrange(s.starts_at, s.ends_at))
+FROM volunteers_shift s
+JOIN volunteers_volunteer v ON v.id = s.volunteer_id
+JOIN accounts_user u ON u.id = v.user_id
+JOIN accounts_department d ON d.id = s.department_id
+WHERE s.department_id = ANY(%(departments)s) AND s.starts_at < %(until)s AND s.ends_at > %(since)s
+  AND v.is_active AND u.is_active
+  AND v.training_completed_on IS NOT NULL AND v.confidentiality_agreement_signed_on IS NOT NULL
+  AND v.background_check_on + %(valid_days)s >= (s.starts_at AT TIME ZONE d.time_zone)::date
+GROUP BY s.department_id
+"""
+
+
+def departments_gap_days(
+    *, departments: list[Department], days: int, now: datetime | None = None
+) -> dict[int, list[GapDay]]:
+    """For each department, from its own today: each day and its hours in which, at some moment,
+    no vetted volunteer is on call (``department_coverage``'s gaps, without its counts and names).
+
+    One query whatever the number of departments and shifts: PostgreSQL merges each department's
+    shifts into the periods someone is on call, and each hour is checked against those in Python.
+    """
+    now = now or timezone.now()
+    calendars = {
+        department.pk: _coverage_days(
+            start=timezone.localdate(now, department.tzinfo), days=days, tz=department.tzinfo
+        )
+        for department in departments
+    }
+    if not calendars:
+        return {}
+    cells = [cell for rows in calendars.values() for row in rows for cell in row.cells]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ON_CALL_SQL,
+            {
+                "departments": list(calendars),
+                "since": min(cell.starts_at for cell in cells),
+                "until": max(cell.ends_at for cell in cells),
+                "valid_days": BACKGROUND_CHECK_VALID_FOR.days,
+            },
+        )
+        on_call = {department_id: sorted(periods, key=lambda r: r.lower) for department_id, periods in cursor}
+    result = {}
+    for department_id, rows in calendars.items():
+        periods = on_call.get(department_id, [])
+        starts = [period.lower for period in periods]
+
+        def covered(cell: CoverageCell, periods=periods, starts=starts) -> bool:
+            # Merged periods never touch: the one starting last at or before the hour must hold it.
+            index = bisect_right(starts, cell.starts_at) - 1
+            return index >= 0 and periods[index].upper >= cell.ends_at
+
+        result[department_id] = [
+            GapDay(day=row.day, gap_hours=sum(cell.exists and not covered(cell) for cell in row.cells))
+            for row in rows
+        ]
+    return result
 
 
 def _sweep(cells: list[CoverageCell], shifts: list[Shift]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from intake.models import IntakeEvent
 from referrals.dashboard import Period, program_figures
 
-from ..factories import FacilityFactory
+from ..factories import FacilityFactory, IntakeFactory
 from . import builders
 from .conftest import MARCH, NEW_YORK, local
 
@@ -181,3 +181,20 @@ def test_a_companion_who_dropped_out_still_counts_as_the_first_acceptance(depart
 
     assert (durations["companion_accepted"].cases, durations["companion_accepted"].median) == (1, 3.0)
     assert durations["companion_arrived"].median == 40.0
+
+
+def test_figures_are_cached_for_the_same_departments_and_period(settings, department):
+    from django.core.cache import caches
+
+    from referrals import dashboard
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.HARBOR_FIGURES_CACHE_SECONDS = 300
+    caches["default"].clear()
+    period = dashboard.default_period(departments=[department])
+    first = dashboard.program_figures_cached(departments=[department], period=period)
+    IntakeFactory(department=department)
+    assert dashboard.program_figures_cached(departments=[department], period=period) == first
+    later = dashboard.program_figures(departments=[department], period=period)
+    assert later.walk_ins == first.walk_ins + 1
+    assert first.computed_at is not None
