@@ -7,8 +7,8 @@ and board. Every user also loads the trivial page, the yardstick of the run.
 
 Everyone signs in over HTTP with the login form, in ``sign_in``; officers and coordinators then
 enter their authenticator code (``bench.two_factor``). The run's manifest (``bench.prepare``)
-says who signs in as what; every response's ``X-Harbor-Queries`` header is recorded with its time, and the samples are
-written to the file named by ``BENCH_SAMPLES`` when locust quits.
+says who signs in as what; every response's ``X-Harbor-Queries`` header is recorded with its
+time, and the samples are written to the file named by ``BENCH_SAMPLES`` when locust quits.
 """
 
 from __future__ import annotations
