@@ -479,12 +479,14 @@ def program_figures(
 def program_figures_cached(
     *, departments: list[Department], period: Period, now: datetime | None = None
 ) -> ProgramFigures:
-    """``program_figures``, kept ``settings.HARBOR_FIGURES_CACHE_SECONDS`` in the shared cache
-    (Redis in production; never a web process's memory). Figures over months barely move in a few
-    minutes, while a statewide network's take a second or more of database time to compute; the
-    page says when they were computed. Aggregates only: nothing about a person is cached."""
+    """``program_figures``; those of several departments are kept
+    ``settings.HARBOR_FIGURES_CACHE_SECONDS`` in the shared cache (Redis in production; never a
+    web process's memory). A statewide network's figures take a second or more of database time
+    and barely move in a few minutes; one department's are computed on every request (a
+    coordinator who records an admission sees it counted at once). The page says when figures
+    were computed. Aggregates only: nothing about a person is cached."""
     seconds = settings.HARBOR_FIGURES_CACHE_SECONDS
-    if not seconds:
+    if not seconds or len(departments) < 2:
         return program_figures(departments=departments, period=period, now=now)
     ids = ",".join(str(department.pk) for department in departments)
     today = timezone.localdate(now or timezone.now(), period.time_zone)
