@@ -192,4 +192,12 @@ def program(transactional_db) -> Program:
         beds_available=3,
         capacity_updated_at=timezone.now(),
     )
+    # Directories hold long names: the phone's facility list must still fit the screen.
+    Facility.objects.create(
+        name="Northeast Behavioral Health Acute Treatment Services and Clinical Stabilization Services",
+        street_address="140 Maple Street",
+        town="Danvers",
+        levels_of_care=[LevelOfCare.WM_37],
+        payment_accepted=[Payment.MEDICAID],
+    )
     return Program(department, officer, coordinator, volunteers, facility)

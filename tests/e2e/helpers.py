@@ -102,10 +102,21 @@ def overflow(page: Page) -> int:
     return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
 
 
+# The navigation bar is one line (about 56 px); two lines of links would be over 80.
+NAVBAR_MAX_HEIGHT = 72
+
+
+def navbar_height(page: Page) -> float:
+    return page.evaluate(
+        "() => { const nav = document.querySelector('nav.navbar');"
+        " return nav ? nav.getBoundingClientRect().height : 0; }"
+    )
+
+
 def check_page(page: Page, problems: Problems, name: str, *, width: int) -> None:
     """One step of a journey: the page passes axe (no serious or critical violation), fits the
-    window it is designed for without sideways scrolling, and has logged no error. A full-page
-    screenshot is kept as ``<SCREENSHOT_DIR>/<name>.png``."""
+    window it is designed for without sideways scrolling and with the navigation on one line,
+    and has logged no error. A full-page screenshot is kept as ``<SCREENSHOT_DIR>/<name>.png``."""
     page.wait_for_load_state("load")
     viewport = page.viewport_size or {}
     assert viewport.get("width") == width, f"{name}: expected a {width}px window, got {viewport}"
@@ -115,6 +126,8 @@ def check_page(page: Page, problems: Problems, name: str, *, width: int) -> None
     assert not violations, f"{name} ({page.url}) has accessibility violations:\n{_describe(violations)}"
     extra = overflow(page)
     assert extra <= 0, f"{name} ({page.url}) is {extra}px wider than a {width}px window"
+    nav = navbar_height(page)
+    assert nav <= NAVBAR_MAX_HEIGHT, f"{name} ({page.url}): the navigation wraps ({nav}px high)"
     assert not problems.messages, f"{name} ({page.url}) logged errors:\n" + "\n".join(problems.messages)
 
 

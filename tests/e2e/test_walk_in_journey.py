@@ -34,20 +34,20 @@ LIVE = 25_000  # ms: the paging panel refreshes every 10 s, the status every 15 
 
 
 def seed_history(program) -> None:
-    """Earlier walk-ins of the last ten weeks, so that the figures have something to show."""
+    """A year of earlier walk-ins (about two in three placed), for the figures to show."""
     now = timezone.now()
-    for week in range(1, 11):
-        for n in range(week % 3 + 1):
-            person = builders.person(program.department, f"Earlier{week}{n}")
+    for week in range(1, 50):
+        for n in range((week * 7) % 4):
+            person = builders.person(program.department, f"Earlier{week}x{n}")
             placed = (week + n) % 3 != 0
             builders.walk_in(
                 person=person,
                 officer=program.officer,
                 arrived_at=now - timedelta(days=7 * week + n, hours=3),
-                accepted_after=6 + n,
-                arrived_after=25 + week,
-                placed_after=150 + 10 * week if placed else None,
-                admitted_after=300 + 10 * week if placed else None,
+                accepted_after=4 + n + week % 5,
+                arrived_after=22 + week % 17,
+                placed_after=120 + 7 * (week % 11) if placed else None,
+                admitted_after=260 + 9 * (week % 13) if placed else None,
                 facility=program.facility,
                 close_reason="" if placed else "left_before_placement",
             )
