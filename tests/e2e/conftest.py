@@ -127,7 +127,7 @@ class Browsing:
 
 
 @pytest.fixture
-def browse(browser, site, celery_running) -> Iterator[Browsing]:
+def browse(browser, site) -> Iterator[Browsing]:
     """``browse.desktop()`` / ``browse.phone()``: a fresh browser per person. Any console error
     or uncaught exception left unchecked at the end fails the test."""
     browsing = Browsing(browser, site)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 NEXT_WAVE_TIMEOUT = 100
 
 
-def test_nobody_accepts_so_the_next_wave_and_then_the_coordinators_are_paged(browse, program):
+def test_nobody_accepts_so_the_next_wave_and_then_the_coordinators_are_paged(browse, program, celery_running):
     department = program.department
     department.wave_size = 1
     department.wave_minutes = 1

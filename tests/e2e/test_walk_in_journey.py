@@ -66,7 +66,7 @@ def chart_total(page, canvas_id: str, dataset: int) -> int:
     )
 
 
-def test_a_walk_in_from_the_desk_to_a_treatment_bed(browse, program):
+def test_a_walk_in_from_the_desk_to_a_treatment_bed(browse, program, celery_running):
     seed_history(program)
     jamie, sam = program.volunteers
 
