@@ -16,11 +16,14 @@ JOBS ?= auto
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run test lint format db-stop clean
+# pytest-xdist workers for `make test-e2e`: each journey has a browser, a live server and a worker.
+E2E_JOBS ?= 2
+
+.PHONY: help venv install run test test-e2e lint format db-stop clean
 
 help: ## List the targets
 	@echo "Harbor — make targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +55,13 @@ run: $(STAMP) ## Migrate, load the demo data, then serve web + Celery worker + b
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_PORT=$(WEB_PORT) $(BIN)/honcho start -f Procfile.dev
 
-test: $(STAMP) ## Run the test suite (pytest); exits with pytest's status
-	$(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
+test: $(STAMP) ## Run the test suite but the browser journeys (pytest); exits with pytest's status
+	$(BIN)/pytest -n $(JOBS) -m "not e2e" $(PYTEST_ARGS)
+
+# Needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium); never downloads one.
+# Screenshots of every step go to var/screenshots/ (HARBOR_SCREENSHOT_DIR to change).
+test-e2e: $(STAMP) ## Run the browser journeys (Playwright + Chromium, live server, real worker)
+	$(BIN)/pytest -n $(E2E_JOBS) -m e2e tests/e2e $(PYTEST_ARGS)
 
 lint: $(STAMP) ## Check formatting and lint rules (ruff)
 	$(BIN)/ruff format --check .
