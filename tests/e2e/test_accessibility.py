@@ -41,7 +41,7 @@ def tab_to(page: Page, label: str | re.Pattern) -> dict:
     raise AssertionError(f"{label!r} is not reachable with the Tab key (focus ended on {focused(page)})")
 
 
-def test_the_walk_in_form_can_be_completed_with_the_keyboard_alone(browse, program):
+def test_the_walk_in_form_can_be_completed_with_the_keyboard_alone(browse, program, celery_running):
     desk = browse.desktop()
     page = desk.page
     sign_in(page, "officer")
