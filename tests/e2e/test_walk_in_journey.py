@@ -22,10 +22,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import Role
 from intake.models import Intake, Person
 from referrals.models import PlacementAttempt
 
 from ..dashboard import builders
+from ..factories import user_with_role
 from .helpers import expect, htmx_settled, link_in, sign_in, texts_to, wait_for_sms
 
 pytestmark = pytest.mark.e2e
@@ -34,15 +36,17 @@ LIVE = 25_000  # ms: the paging panel refreshes every 10 s, the status every 15 
 
 
 def seed_history(program) -> None:
-    """A year of earlier walk-ins (about two in three placed), for the figures to show."""
+    """A year of earlier walk-ins (about two in three placed), for the figures to show. Another
+    officer logged them (rows written today would be on the journey's officer's desk)."""
     now = timezone.now()
+    earlier_officer = user_with_role(Role.DESK_OFFICER, program.department, username="night-desk")
     for week in range(1, 50):
         for n in range((week * 7) % 4):
             person = builders.person(program.department, f"Earlier{week}x{n}")
             placed = (week + n) % 3 != 0
             builders.walk_in(
                 person=person,
-                officer=program.officer,
+                officer=earlier_officer,
                 arrived_at=now - timedelta(days=7 * week + n, hours=3),
                 accepted_after=4 + n + week % 5,
                 arrived_after=22 + week % 17,
