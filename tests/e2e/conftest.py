@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from accounts.models import Role
 from referrals.models import Facility, LevelOfCare, Payment
@@ -34,7 +34,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# How long one step may take (a page to load, an element to show), for actions and assertions
+# alike: generous, since CI machines are shared; waits for live updates set their own.
 STEP_TIMEOUT_MS = 15_000
+expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 # The officer's and coordinator's desktop, and a volunteer's phone (an iPhone 13's CSS size).
 DESKTOP = {"viewport": {"width": DESKTOP_WIDTH, "height": 800}}
