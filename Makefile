@@ -24,11 +24,14 @@ BENCH_ARGS ?=
 BENCH_STAMP := $(VENV)/.installed-bench
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run demo-code test lint format bench chaos db-stop clean
+# pytest-xdist workers for `make test-e2e`: each journey has a browser, a live server and a worker.
+E2E_JOBS ?= 2
+
+.PHONY: help venv install run demo-code test test-e2e lint format bench chaos db-stop clean
 
 help: ## List the targets
 	@echo "Harbor — make targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,8 +69,13 @@ demo-code: export DJANGO_DEBUG ?= true
 demo-code: $(STAMP) ## Print a demo login's current two-factor code (make demo-code DEMO_LOGIN=coordinator)
 	@$(BIN)/python manage.py demo_code $(DEMO_LOGIN)
 
-test: $(STAMP) ## Run the test suite (pytest); exits with pytest's status
-	$(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
+test: $(STAMP) ## Run the test suite but the browser journeys (pytest); exits with pytest's status
+	$(BIN)/pytest -n $(JOBS) -m "not e2e" $(PYTEST_ARGS)
+
+# Needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium); never downloads one.
+# Screenshots of every step go to var/screenshots/ (HARBOR_SCREENSHOT_DIR to change).
+test-e2e: $(STAMP) ## Run the browser journeys (Playwright + Chromium, live server, real worker)
+	$(BIN)/pytest -n $(E2E_JOBS) -m e2e tests/e2e $(PYTEST_ARGS)
 
 # The benchmark's tools (locust, matplotlib), pinned in pyproject.toml's `bench` extra.
 $(BENCH_STAMP): pyproject.toml | $(STAMP)

@@ -5,6 +5,8 @@ import logging
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -54,3 +56,21 @@ def bench_trivial(request: HttpRequest) -> HttpResponse:
     every middleware (session, sign-in, session policy) like any page, and runs no query of its own.
     """
     return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form refused for its security token, explained kindly (403).
+
+    The reason Django gives is for developers and is not shown. The way back is the page the
+    form was on, when the browser says it was one of ours.
+    """
+    referer = request.headers.get("Referer", "")
+    back_url = (
+        referer
+        if referer
+        and url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        else ""
+    )
+    return render(request, "403_csrf.html", {"back_url": back_url}, status=403)

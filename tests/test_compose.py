@@ -213,3 +213,16 @@ def test_ci_runs_make_test() -> None:
     assert any(re.match(r"make test(\s|$)", line) for line in commands if not line.startswith("#")), (
         ".ci/run does not call `make test`"
     )
+
+
+def test_ci_runs_the_browser_journeys_in_debians_chromium() -> None:
+    """The journeys are not in `make test`: CI must run `make test-e2e`, after installing
+    Debian's chromium if it is missing (and fail, never skip, when it cannot)."""
+    makefile = _read("Makefile")
+    assert re.search(r"^test-e2e:", makefile, re.MULTILINE), "Makefile has no test-e2e target"
+    assert '-m "not e2e"' in makefile
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line.strip() for line in ci.splitlines() if not line.strip().startswith("#")]
+    assert "make test-e2e" in commands, ".ci/run does not call `make test-e2e`"
+    assert any("apt-get install -y" in line and "chromium" in line for line in commands)
+    assert "playwright install" not in ci

@@ -30,6 +30,16 @@ def _link_problem(request: HttpRequest, title: str, text: str, status: int) -> H
     return render(request, "volunteers/offer_problem.html", {"title": title, "text": text}, status=status)
 
 
+def _offer_closed(request: HttpRequest, offer: Offer, reason: str, status: int = 200) -> HttpResponse:
+    heading = "Already taken" if reason == services.TAKEN_REASON else "Thank you"
+    return render(
+        request,
+        "volunteers/offer_closed.html",
+        {"offer": offer, "reason": reason, "heading": heading},
+        status=status,
+    )
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def offer_respond(request: HttpRequest, token: str) -> HttpResponse:
@@ -69,12 +79,7 @@ def offer_respond(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 services.offer_decline(offer_id=offer.pk, volunteer=offer.volunteer)
         except services.OfferUnavailable as unavailable:
-            return render(
-                request,
-                "volunteers/offer_closed.html",
-                {"offer": offer, "reason": unavailable.reason},
-                status=409,
-            )
+            return _offer_closed(request, offer, unavailable.reason, status=409)
         if answer == "accept":
             messages.success(request, "Thank you — you are on your way. The station knows you are coming.")
             return redirect("volunteers:assignment", offer_id=offer.pk)
@@ -92,7 +97,7 @@ def offer_respond(request: HttpRequest, token: str) -> HttpResponse:
             if offer.status != Offer.Status.PENDING
             else "This request has expired."
         )
-        return render(request, "volunteers/offer_closed.html", {"offer": offer, "reason": reason})
+        return _offer_closed(request, offer, reason)
     return render(
         request,
         "volunteers/offer.html",

@@ -34,6 +34,10 @@ ARRIVAL_GRACE = timedelta(minutes=10)
 URGENT_KINDS = {Notification.Kind.OFFER, Notification.Kind.ARRIVAL_REMINDER}
 
 
+# What a volunteer is told when another volunteer accepted first.
+TAKEN_REASON = "Someone else is already on the way. Thank you for answering."
+
+
 class OfferUnavailable(Exception):
     """The offer can no longer be accepted or declined. ``reason`` says why, for the page."""
 
@@ -357,7 +361,7 @@ def offer_accept(*, offer_id: int, volunteer: Volunteer, now: datetime | None = 
         if offer.expires_at <= now:
             raise OfferUnavailable("This request has expired. Thank you for answering.")
         if intake.status != Intake.Status.WAITING_FOR_COMPANION:
-            raise OfferUnavailable("Someone else is already on the way. Thank you for answering.")
+            raise OfferUnavailable(TAKEN_REASON)
         today = timezone.localdate(now, timezone=intake.department.tzinfo)
         if not Volunteer.objects.vetted(on=today).filter(pk=volunteer.pk).exists():
             # Paused, or vetting lapsed since the page went out: never assigned to a person.
@@ -376,7 +380,7 @@ def offer_accept(*, offer_id: int, volunteer: Volunteer, now: datetime | None = 
         except IntegrityError:
             updated = 0
         if not updated:
-            raise OfferUnavailable("Someone else is already on the way. Thank you for answering.")
+            raise OfferUnavailable(TAKEN_REASON)
         intake_transition(
             intake=intake, to_status=Intake.Status.COMPANION_ASSIGNED, actor=volunteer.user, now=now
         )
@@ -418,7 +422,7 @@ def offer_closed_reason(offer: Offer) -> str:
     return {
         Offer.Status.DECLINED: "You declined this request. Thank you for letting us know.",
         Offer.Status.EXPIRED: "This request has expired.",
-        Offer.Status.WITHDRAWN: "Someone else is already on the way. Thank you for answering.",
+        Offer.Status.WITHDRAWN: TAKEN_REASON,
         Offer.Status.ACCEPTED: "You have already accepted this request.",
     }.get(offer.status, "This request is closed.")
 

@@ -179,7 +179,8 @@ def test_under_18_without_guardian_consent_is_refused(officer_client, age_answer
     response = officer_client.post(NEW_WALK_IN, walk_in_data(**_age_answer(age_answer)))
 
     assert response.status_code == 200
-    assert response.text.count("Required for someone under 18.") == 2  # name and relationship
+    # Name and relationship, each by its field and in the summary at the top of the form.
+    assert response.text.count("Required for someone under 18.") == 4
     assert "needs a parent or guardian&#x27;s consent before we continue" in response.text
     assert record_counts() == {"people": 0, "intakes": 0, "events": 0, "consents": 0}
 

@@ -13,7 +13,7 @@ from volunteers import roster
 from volunteers.tokens import offer_link
 
 from ..conftest import client_for
-from ..factories import IntakeFactory, OfferFactory
+from ..factories import IntakeFactory, OfferFactory, PersonFactory
 from .conftest import shift
 
 NOW = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)  # Monday noon in Gloucester
@@ -33,7 +33,10 @@ def _assignment_url_exists() -> bool:
 
 @pytest.fixture
 def pending_offer(volunteer, department, officer):
-    return OfferFactory(volunteer=volunteer, intake=IntakeFactory(department=department, logged_by=officer))
+    # A name that cannot occur in the page's own words (a random "Will" or "Hope" could).
+    person = PersonFactory(department=department, first_name="Zephyrine")
+    intake = IntakeFactory(department=department, person=person, logged_by=officer)
+    return OfferFactory(volunteer=volunteer, intake=intake)
 
 
 @pytest.fixture
