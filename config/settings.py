@@ -303,8 +303,8 @@ for _key in HARBOR_FIELD_ENCRYPTION_KEYS:
             "(32 url-safe base64-encoded bytes; see .env.example)."
         ) from None
 
-# Program figures (the coordinator's dashboard) are computed at most this often for the same
-# departments and period, and kept in the cache meanwhile (0: always computed).
+# Program figures (the coordinator's dashboard) are kept in the cache this long at most; any
+# change they count makes them recompute at once (referrals.dashboard; 0: always computed).
 HARBOR_FIGURES_CACHE_SECONDS = 300
 
 # Benchmarks only (`make bench`, `make chaos`; bench/): every response carries the number of SQL

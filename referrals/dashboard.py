@@ -38,12 +38,16 @@ began using Harbor, never a date taken from a person's record.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import (
     Aggregate,
     Count,
@@ -61,6 +65,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from accounts.models import Department, Role, User
@@ -71,10 +76,14 @@ from volunteers.roster import GapDay, departments_gap_days, local_moment
 
 from .models import FollowUp, LevelOfCare, Placement, PlacementAttempt
 
+logger = logging.getLogger(__name__)
+
 # Reports publish no count under this (DESIGN.md "Privacy and law").
 SMALL_CELL = 11
-# The live board lists at most this many rows per column (the oldest first).
-BOARD_LIMIT = 100
+# The live board lists at most this many rows per column, the oldest first; a full column says
+# "50+" and the walk-ins list has the rest. A board is for a glance, and fewer rows keep its
+# 15-second refresh cheap for every coordinator watching (bench/RESULTS.md).
+BOARD_LIMIT = 50
 TOP_FACILITIES = 10
 ROSTER_GAP_DAYS = 7
 PUBLIC_MONTHS = 12
@@ -479,23 +488,62 @@ def program_figures(
 def program_figures_cached(
     *, departments: list[Department], period: Period, now: datetime | None = None
 ) -> ProgramFigures:
-    """``program_figures``; those of several departments are kept
-    ``settings.HARBOR_FIGURES_CACHE_SECONDS`` in the shared cache (Redis in production; never a
-    web process's memory). A statewide network's figures take a second or more of database time
-    and barely move in a few minutes; one department's are computed on every request (a
-    coordinator who records an admission sees it counted at once). The page says when figures
-    were computed. Aggregates only: nothing about a person is cached."""
+    """``program_figures``, kept ``settings.HARBOR_FIGURES_CACHE_SECONDS`` in the shared cache
+    (Redis in production; never a web process's memory): a statewide network's figures take a
+    second or more of database time, a department's tens of milliseconds, and the figures page is
+    read far more often than the records behind it change.
+
+    They are never stale after a change: every change the figures count (a walk-in, a companion's
+    answer, a call to a facility, a placement, a follow-up, a shift) bumps its department's
+    version on commit (``figures_changed``), and the versions are part of the cache key. Changes
+    made in bulk without signals (the paging sweep expiring requests) show within the timeout.
+    The page says when its figures were computed. Aggregates only: nothing about a person.
+    """
     seconds = settings.HARBOR_FIGURES_CACHE_SECONDS
-    if not seconds or len(departments) < 2:
+    if not seconds:
         return program_figures(departments=departments, period=period, now=now)
-    ids = ",".join(str(department.pk) for department in departments)
+    version_keys = [_figures_version_key(department.pk) for department in departments]
+    versions = cache.get_many(version_keys)
     today = timezone.localdate(now or timezone.now(), period.time_zone)
-    key = f"harbor:figures:v1:{ids}:{period.start}:{period.end}:{period.time_zone}:{today}"
+    state = ",".join(
+        f"{department.pk}.{versions.get(key, 0)}"
+        for department, key in zip(departments, version_keys, strict=True)
+    )
+    digest = hashlib.sha256(
+        f"{state}|{period.start}|{period.end}|{period.time_zone}|{today}".encode()
+    ).hexdigest()
+    key = f"harbor:figures:v2:{digest}"
     figures = cache.get(key)
     if figures is None:
         figures = program_figures(departments=departments, period=period, now=now)
         cache.set(key, figures, seconds)
     return figures
+
+
+def _figures_version_key(department_id: int) -> str:
+    return f"harbor:figures:version:{department_id}"
+
+
+def figures_changed(*, department_id: int) -> None:
+    """The department's figures are out of date: the next figures page computes them again.
+    A cache that cannot be reached only means figures are computed every time meanwhile."""
+    key = _figures_version_key(department_id)
+    try:
+        try:
+            cache.incr(key)
+        except ValueError:  # no version yet
+            cache.set(key, 1, timeout=None)
+    except Exception:
+        logger.warning(
+            "figures cache unreachable: version not bumped", extra={"department_id": department_id}
+        )
+
+
+def figures_changed_on_commit(sender, instance, **kwargs) -> None:
+    """``post_save``/``post_delete`` receiver for the models the figures count."""
+    department_id = getattr(instance, "department_id", None)
+    if department_id is not None and settings.HARBOR_FIGURES_CACHE_SECONDS:
+        transaction.on_commit(lambda: figures_changed(department_id=department_id))
 
 
 def roster_gaps(*, departments: list[Department], now: datetime | None = None) -> list[RosterGaps]:
@@ -624,14 +672,21 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
     - companions on the way (accepted, not yet arrived), soonest expected first;
     - placement searches in progress, with the attempts so far;
     - follow-ups due today or overdue (each department's own "today"), not yet done.
+
+    The board refreshes every 15 seconds for every coordinator watching it, so each query loads
+    only the columns the board shows (``only``): no encrypted field is decrypted, no phone number
+    parsed, and each row's department is the instance passed in, not a copy joined per row.
     """
     now = now or timezone.now()
-    ids = [department.pk for department in departments]
+    by_id = {department.pk: department for department in departments}
+    ids = list(by_id)
+    intake_columns = ["id", "department_id", "arrived_at", "status", "person__first_name"]
     # Counts as correlated subqueries rather than joins: PostgreSQL computes them for the rows
     # shown only, after ordering and the limit, not for every open walk-in.
     waiting = (
         Intake.objects.filter(department_id__in=ids, status=Status.WAITING_FOR_COMPANION)
-        .select_related("person", "department")
+        .select_related("person")
+        .only(*intake_columns, "companion_needed_at", "paging_escalated_at")
         .annotate(
             open_offers=_count(Offer.objects.filter(intake=OuterRef("pk"), status=Offer.Status.PENDING)),
             declined_offers=_count(Offer.objects.filter(intake=OuterRef("pk"), status=Offer.Status.DECLINED)),
@@ -645,12 +700,25 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             arrived_at__isnull=True,
             intake__status=Status.COMPANION_ASSIGNED,
         )
-        .select_related("intake__person", "intake__department", "volunteer__user")
+        .select_related("intake__person", "volunteer__user")
+        .only(
+            "id",
+            "department_id",
+            "intake_id",
+            "responded_at",
+            "expected_arrival_at",
+            *(f"intake__{column}" for column in intake_columns),
+            "volunteer__user__display_name",
+            "volunteer__user__first_name",
+            "volunteer__user__last_name",
+            "volunteer__user__username",
+        )
         .order_by("expected_arrival_at", "pk")[:BOARD_LIMIT]
     )
     searching = (
         Intake.objects.filter(department_id__in=ids, status=Status.SEARCHING_PLACEMENT)
-        .select_related("person", "department")
+        .select_related("person")
+        .only(*intake_columns)
         .annotate(
             attempts=_count(PlacementAttempt.objects.filter(intake=OuterRef("pk"))),
             last_attempt_at=Subquery(
@@ -666,9 +734,28 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
         due |= Q(department_id=department.pk, due_on__lte=timezone.localdate(now, department.tzinfo))
     follow_ups = list(
         FollowUp.objects.filter(due, completed_at__isnull=True)
-        .select_related("intake__person", "intake__department", "responsible")
+        .select_related("intake__person", "responsible")
+        .only(
+            "id",
+            "department_id",
+            "intake_id",
+            "due_on",
+            "days_after_admission",
+            *(f"intake__{column}" for column in intake_columns),
+            "responsible__display_name",
+            "responsible__first_name",
+            "responsible__last_name",
+            "responsible__username",
+        )
         .order_by("due_on", "pk")[:BOARD_LIMIT]
     )
+    waiting, on_the_way, searching = list(waiting), list(on_the_way), list(searching)
+    # Each row links to its walk-in: the URL is reversed once and filled in per row.
+    blank = uuid.UUID(int=0)
+    detail_url = reverse("intake:detail", kwargs={"intake_id": blank}).replace(str(blank), "{}")
+    for intake in [*waiting, *searching, *(row.intake for row in [*on_the_way, *follow_ups])]:
+        intake.department = by_id[intake.department_id]
+        intake.board_url = detail_url.format(intake.pk)
     for follow_up in follow_ups:
         follow_up.days_overdue = (
             timezone.localdate(now, follow_up.intake.department.tzinfo) - follow_up.due_on
@@ -676,9 +763,9 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
     return Board(
         now=now,
         time_zone=departments[0].time_zone,
-        waiting=list(waiting),
-        on_the_way=list(on_the_way),
-        searching=list(searching),
+        waiting=waiting,
+        on_the_way=on_the_way,
+        searching=searching,
         follow_ups_due=follow_ups,
     )
 

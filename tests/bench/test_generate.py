@@ -55,3 +55,33 @@ def test_generated_staff_complete_two_factor_sign_in_as_the_load_scripts_do():
 
     assert complete_two_factor(client, "")
     assert client.get("/intake/desk/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_every_foreign_key_of_the_generated_rows_holds():
+    """The load runs with triggers off (as a restore does), so foreign keys are checked here."""
+    from django.apps import apps
+    from django.db import connection, models
+
+    generate(size=SIZES["tiny"], out=io.StringIO())
+    orphans = {}
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            if not model._meta.managed or model._meta.proxy:  # views such as pghistory's events
+                continue
+            for field in model._meta.concrete_fields:
+                if not isinstance(field, models.ForeignKey) or not field.db_constraint:
+                    continue
+                parent, key, column = (
+                    field.related_model._meta.db_table,
+                    field.target_field.column,
+                    field.column,
+                )
+                cursor.execute(
+                    f'SELECT count(*) FROM "{model._meta.db_table}" c '  # noqa: S608 (model metadata)
+                    f'LEFT JOIN "{parent}" p ON p."{key}" = c."{column}" '
+                    f'WHERE c."{column}" IS NOT NULL AND p."{key}" IS NULL'
+                )
+                if count := cursor.fetchone()[0]:
+                    orphans[f"{model._meta.label}.{field.name}"] = count
+    assert orphans == {}

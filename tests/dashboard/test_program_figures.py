@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from intake.models import IntakeEvent
 from referrals.dashboard import Period, program_figures
@@ -183,37 +185,72 @@ def test_a_companion_who_dropped_out_still_counts_as_the_first_acceptance(depart
     assert durations["companion_arrived"].median == 40.0
 
 
-def test_several_departments_figures_are_cached_for_the_same_period(settings, department, other_department):
+@pytest.fixture
+def figures_cache(settings):
     from django.core.cache import caches
-
-    from referrals import dashboard
 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.HARBOR_FIGURES_CACHE_SECONDS = 300
     caches["default"].clear()
+
+
+def test_figures_are_cached_while_nothing_changes(figures_cache, department, other_department):
+    from referrals import dashboard
+
     both = [department, other_department]
     period = dashboard.default_period(departments=both)
     first = dashboard.program_figures_cached(departments=both, period=period)
-    IntakeFactory(department=department)
-    assert dashboard.program_figures_cached(departments=both, period=period) == first
-    later = dashboard.program_figures(departments=both, period=period)
-    assert later.walk_ins == first.walk_ins + 1
-    assert first.computed_at is not None
+
+    with CaptureQueriesContext(connection) as queries:
+        again = dashboard.program_figures_cached(departments=both, period=period)
+
+    assert again == first
+    assert len(queries) == 0
 
 
-def test_one_departments_figures_are_always_fresh(settings, department):
-    from django.core.cache import caches
-
+def test_a_new_walk_in_makes_the_figures_fresh_at_once(
+    figures_cache, department, django_capture_on_commit_callbacks
+):
     from referrals import dashboard
 
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    settings.HARBOR_FIGURES_CACHE_SECONDS = 300
-    caches["default"].clear()
     period = dashboard.default_period(departments=[department])
     first = dashboard.program_figures_cached(departments=[department], period=period)
-    IntakeFactory(department=department)
+    with django_capture_on_commit_callbacks(execute=True):
+        IntakeFactory(department=department)
 
     assert (
         dashboard.program_figures_cached(departments=[department], period=period).walk_ins
         == first.walk_ins + 1
     )
+
+
+def test_another_departments_change_keeps_the_cached_figures(
+    figures_cache, department, other_department, django_capture_on_commit_callbacks
+):
+    from referrals import dashboard
+
+    period = dashboard.default_period(departments=[department])
+    first = dashboard.program_figures_cached(departments=[department], period=period)
+    with django_capture_on_commit_callbacks(execute=True):
+        IntakeFactory(department=other_department)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert dashboard.program_figures_cached(departments=[department], period=period) == first
+    assert len(queries) == 0
+
+
+def test_an_unreachable_cache_does_not_stop_a_change(
+    settings, department, django_capture_on_commit_callbacks
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    settings.HARBOR_FIGURES_CACHE_SECONDS = 300
+
+    with django_capture_on_commit_callbacks(execute=True):
+        intake = IntakeFactory(department=department)
+
+    assert intake.pk is not None
