@@ -490,20 +490,21 @@ def program_figures_cached(
 ) -> ProgramFigures:
     """``program_figures``, kept ``settings.HARBOR_FIGURES_CACHE_SECONDS`` in the shared cache
     (Redis in production; never a web process's memory): a statewide network's figures take a
-    second or more of database time, a department's tens of milliseconds, and the figures page is
-    read far more often than the records behind it change.
+    second or more of database time, a department's tens to hundreds of milliseconds, and the
+    figures page is read far more often than the records behind it change.
 
-    They are never stale after a change: every change the figures count (a walk-in, a companion's
-    answer, a call to a facility, a placement, a follow-up, a shift) bumps its department's
-    version on commit (``figures_changed``), and the versions are part of the cache key. Changes
-    made in bulk without signals (the paging sweep expiring requests) show within the timeout.
-    The page says when its figures were computed. Aggregates only: nothing about a person.
+    One department's figures are never stale after a change: every change they count (a
+    walk-in, a companion's answer, a call to a facility, a placement, a follow-up, a shift) bumps
+    the department's version on commit (``figures_changed``), and the version is part of the
+    cache key. Figures of several departments are kept for the timeout whatever changes: across
+    a network something changes every few seconds, so they would never be reused otherwise. The
+    page says when figures were computed. Aggregates only: nothing about a person is cached.
     """
     seconds = settings.HARBOR_FIGURES_CACHE_SECONDS
     if not seconds:
         return program_figures(departments=departments, period=period, now=now)
     version_keys = [_figures_version_key(department.pk) for department in departments]
-    versions = cache.get_many(version_keys)
+    versions = cache.get_many(version_keys) if len(departments) == 1 else {}
     today = timezone.localdate(now or timezone.now(), period.time_zone)
     state = ",".join(
         f"{department.pk}.{versions.get(key, 0)}"

@@ -224,6 +224,20 @@ def test_a_new_walk_in_makes_the_figures_fresh_at_once(
     )
 
 
+def test_several_departments_figures_are_kept_for_the_timeout_whatever_changes(
+    figures_cache, department, other_department, django_capture_on_commit_callbacks
+):
+    from referrals import dashboard
+
+    both = [department, other_department]
+    period = dashboard.default_period(departments=both)
+    first = dashboard.program_figures_cached(departments=both, period=period)
+    with django_capture_on_commit_callbacks(execute=True):
+        IntakeFactory(department=department)
+
+    assert dashboard.program_figures_cached(departments=both, period=period) == first
+
+
 def test_another_departments_change_keeps_the_cached_figures(
     figures_cache, department, other_department, django_capture_on_commit_callbacks
 ):
