@@ -41,7 +41,7 @@ import requests
 
 from . import report
 from .services import BIN, ROOT, Services, database_url, psql
-from .two_factor import complete_two_factor
+from .two_factor import signed_in_session
 
 RESULTS = ROOT / "bench" / "results"
 DATABASE = "harbor_bench_chaos"
@@ -52,20 +52,7 @@ OVERALL_TIMEOUT = 20 * 60
 
 def _session(base: str, username: str, password: str) -> tuple[requests.Session, str]:
     """Signed in over HTTP with the login form; returns the session and a CSRF token for it."""
-    session = requests.Session()
-    form = session.get(f"{base}/accounts/login/", timeout=30)
-    response = session.post(
-        f"{base}/accounts/login/",
-        data={
-            "username": username,
-            "password": password,
-            "csrfmiddlewaretoken": CSRF.search(form.text).group(1),
-        },
-        allow_redirects=False,
-        timeout=30,
-    )
-    if response.status_code != 302 or not complete_two_factor(session, base, timeout=30):
-        raise RuntimeError(f"{username} could not sign in ({response.status_code})")
+    session = signed_in_session(base, username, password)
     home = session.get(f"{base}/", timeout=30)  # the login rotated the token: take the new one
     return session, CSRF.search(home.text).group(1)
 

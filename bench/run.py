@@ -25,11 +25,9 @@ import threading
 import time
 from datetime import UTC, datetime
 
-import requests
-
 from . import report
 from .services import BIN, ROOT, Services, database_exists, database_url, machine, psql
-from .two_factor import complete_two_factor
+from .two_factor import signed_in_session
 
 RESULTS = ROOT / "bench" / "results"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -79,20 +77,7 @@ def _top_up_walk_ins(base_url: str, manifest: dict, count: int, rate: float = 4.
 
     def officer(username: str, share: int) -> None:
         nonlocal logged
-        session = requests.Session()
-        form = session.get(f"{base_url}/accounts/login/", timeout=30)
-        response = session.post(
-            f"{base_url}/accounts/login/",
-            data={
-                "username": username,
-                "password": manifest["password"],
-                "csrfmiddlewaretoken": CSRF.search(form.text).group(1),
-            },
-            allow_redirects=False,
-            timeout=30,
-        )
-        if response.status_code != 302 or not complete_two_factor(session, base_url, timeout=30):
-            raise RuntimeError(f"{username} could not sign in")
+        session = signed_in_session(base_url, username, manifest["password"])
         for k in range(share):
             started = time.monotonic()
             form = session.get(f"{base_url}/intake/new/", timeout=30)

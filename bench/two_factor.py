@@ -47,3 +47,25 @@ def complete_two_factor(session, base: str, **request_kwargs) -> bool:
             return True
         time.sleep(30 - time.time() % 30 + 1)  # this window's code was used: wait for the next
     return False
+
+
+def signed_in_session(base: str, username: str, password: str):
+    """A ``requests`` session signed in over HTTP as a person would: the login form, then the
+    code page where Harbor asks for one. Raises ``RuntimeError`` if either step is refused."""
+    import requests
+
+    session = requests.Session()
+    form = session.get(f"{base}/accounts/login/", timeout=30)
+    response = session.post(
+        f"{base}/accounts/login/",
+        data={
+            "username": username,
+            "password": password,
+            "csrfmiddlewaretoken": CSRF.search(form.text).group(1),
+        },
+        allow_redirects=False,
+        timeout=30,
+    )
+    if response.status_code != 302 or not complete_two_factor(session, base, timeout=30):
+        raise RuntimeError(f"{username} could not sign in ({response.status_code})")
+    return session

@@ -85,3 +85,18 @@ def test_every_foreign_key_of_the_generated_rows_holds():
                 if count := cursor.fetchone()[0]:
                     orphans[f"{model._meta.label}.{field.name}"] = count
     assert orphans == {}
+
+
+def test_the_load_scripts_sign_in_over_http_with_two_factor(live_server, transactional_db):
+    """``bench.run`` and ``bench.chaos`` sign officers in over HTTP, code page included."""
+    from bench.generate import BENCH_PASSWORD
+    from bench.two_factor import signed_in_session
+
+    generate(size=SIZES["tiny"], out=io.StringIO())
+
+    session = signed_in_session(live_server.url, "officer-1-1", BENCH_PASSWORD)
+
+    desk = session.get(f"{live_server.url}/intake/desk/", allow_redirects=False, timeout=30)
+    assert desk.status_code == 200
+    with pytest.raises(RuntimeError, match="could not sign in"):
+        signed_in_session(live_server.url, "officer-1-1", "not-the-password")
