@@ -201,10 +201,11 @@ class Intake(models.Model):
                 name="intake_companion_needed_idx",
                 condition=Q(companion_needed_at__isnull=False),
             ),
-            # Open walk-ins across every department (matching's "busy with an open assignment"):
-            # a few hundred rows among hundreds of thousands.
+            # Open walk-ins across every department (matching's "busy with an open assignment"),
+            # in order of arrival (the network's board, oldest first): a few hundred rows among
+            # hundreds of thousands.
             models.Index(
-                fields=["status"],
+                fields=["status", "arrived_at", "id"],
                 name="intake_open_status_idx",
                 condition=Q(
                     status__in=[

@@ -730,9 +730,13 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
         )
         .order_by("arrived_at", "pk")[:BOARD_LIMIT]
     )
-    due = Q(pk__in=[])
+    # Each department's own "today", grouped: a network spans one or two dates, not 200 clauses.
+    today_of: dict[date, list[int]] = {}
     for department in departments:
-        due |= Q(department_id=department.pk, due_on__lte=timezone.localdate(now, department.tzinfo))
+        today_of.setdefault(timezone.localdate(now, department.tzinfo), []).append(department.pk)
+    due = Q(pk__in=[])
+    for today, department_ids in today_of.items():
+        due |= Q(department_id__in=department_ids, due_on__lte=today)
     follow_ups = list(
         FollowUp.objects.filter(due, completed_at__isnull=True)
         .select_related("intake__person", "responsible")

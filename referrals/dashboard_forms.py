@@ -21,6 +21,11 @@ class DepartmentFilterForm(forms.Form):
     """Departments among ``departments`` (the coordinator's); none ticked means all of them. An
     id outside ``departments`` is an error: the choice is never silently widened or narrowed."""
 
+    # Up to this many departments are checkboxes; a network's are a list to choose from (200
+    # checkboxes were unusable, and rendering a widget template each was most of the network
+    # board's time).
+    CHECKBOX_LIMIT = 12
+
     department = forms.TypedMultipleChoiceField(
         coerce=int,
         required=False,

@@ -293,6 +293,12 @@ class FollowUp(models.Model):
                 name="followup_due_idx",
                 condition=Q(completed_at__isnull=True),
             ),
+            # The network's board: the oldest open follow-ups across many departments, in order.
+            models.Index(
+                fields=["due_on", "id"],
+                name="followup_open_due_idx",
+                condition=Q(completed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

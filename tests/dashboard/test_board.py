@@ -186,3 +186,21 @@ def test_coordinators_land_on_the_board(coordinator_client):
     response = coordinator_client.get(reverse("accounts:home"))
 
     assert response["Location"] == BOARD
+
+
+def test_a_network_coordinator_chooses_departments_from_a_list(db):
+    from accounts.models import Role
+    from tests.conftest import client_for
+    from tests.factories import DepartmentFactory, user_with_role
+
+    departments = [DepartmentFactory(name=f"Network Police Department {n:02d}") for n in range(15)]
+    coordinator = user_with_role(Role.COORDINATOR, departments[0], username="network")
+    for department in departments[1:]:
+        coordinator.memberships.create(department=department, role=Role.COORDINATOR)
+
+    page = client_for(coordinator).get(f"/dashboard/?department={departments[3].pk}").text
+
+    assert '<select class="form-select" name="department" id="id_department" multiple' in page
+    assert page.count("<option value=") == 15
+    assert f'<option value="{departments[3].pk}" selected>' in page
+    assert 'type="checkbox"' not in page
