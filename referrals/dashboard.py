@@ -78,6 +78,9 @@ from .models import FollowUp, LevelOfCare, Placement, PlacementAttempt
 
 logger = logging.getLogger(__name__)
 
+# One department's cached figures are computed again this long after a change, at the latest.
+FIGURES_FRESH_WITHIN = timedelta(seconds=30)
+
 # Reports publish no count under this (DESIGN.md "Privacy and law").
 SMALL_CELL = 11
 # The live board lists at most this many rows per column, the oldest first; a full column says
@@ -493,31 +496,32 @@ def program_figures_cached(
     second or more of database time, a department's tens to hundreds of milliseconds, and the
     figures page is read far more often than the records behind it change.
 
-    One department's figures are never stale after a change: every change they count (a
-    walk-in, a companion's answer, a call to a facility, a placement, a follow-up, a shift) bumps
-    the department's version on commit (``figures_changed``), and the version is part of the
-    cache key. Figures of several departments are kept for the timeout whatever changes: across
-    a network something changes every few seconds, so they would never be reused otherwise. The
-    page says when figures were computed. Aggregates only: nothing about a person is cached.
+    One department's figures are at most ``FIGURES_FRESH_WITHIN`` behind a change: every change
+    they count (a walk-in, a companion's answer, a call to a facility, a placement, a follow-up,
+    a shift) bumps the department's version on commit (``figures_changed``), and figures
+    computed under an older version are computed again once they are that old. So a busy
+    department's are computed at most twice a minute, however often its records change.
+    Figures of several departments are kept for the timeout whatever changes (across a network
+    something changes every few seconds). The page says when figures were computed.
+    Aggregates only: nothing about a person is cached.
     """
     seconds = settings.HARBOR_FIGURES_CACHE_SECONDS
     if not seconds:
         return program_figures(departments=departments, period=period, now=now)
-    version_keys = [_figures_version_key(department.pk) for department in departments]
-    versions = cache.get_many(version_keys) if len(departments) == 1 else {}
     today = timezone.localdate(now or timezone.now(), period.time_zone)
-    state = ",".join(
-        f"{department.pk}.{versions.get(key, 0)}"
-        for department, key in zip(departments, version_keys, strict=True)
-    )
+    ids = ",".join(str(department.pk) for department in departments)
     digest = hashlib.sha256(
-        f"{state}|{period.start}|{period.end}|{period.time_zone}|{today}".encode()
+        f"{ids}|{period.start}|{period.end}|{period.time_zone}|{today}".encode()
     ).hexdigest()
-    key = f"harbor:figures:v2:{digest}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = program_figures(departments=departments, period=period, now=now)
-        cache.set(key, figures, seconds)
+    key = f"harbor:figures:v3:{digest}"
+    version = cache.get(_figures_version_key(departments[0].pk), 0) if len(departments) == 1 else 0
+    cached = cache.get(key)
+    if cached is not None:
+        cached_version, figures = cached
+        if cached_version == version or timezone.now() - figures.computed_at < FIGURES_FRESH_WITHIN:
+            return figures
+    figures = program_figures(departments=departments, period=period, now=now)
+    cache.set(key, (version, figures), seconds)
     return figures
 
 

@@ -1,5 +1,6 @@
 from django import template
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -18,3 +19,13 @@ def wait_class(minutes: int) -> str:
     if minutes >= 10:
         return "text-warning-emphasis fw-semibold"
     return ""
+
+
+@register.filter
+def elapsed(moment, now=None) -> str:
+    """How long ago, as the board shows it: "12 min" under an hour and a half, else Django's
+    ``timesince`` ("2 hours, 5 minutes"). A filter rather than an included template: the board
+    shows it on a few hundred rows every 15 seconds."""
+    now = now or timezone.now()
+    minutes = minutes_since(moment, now)
+    return f"{minutes} min" if minutes < 90 else timesince(moment, now)

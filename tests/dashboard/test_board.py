@@ -204,3 +204,19 @@ def test_a_network_coordinator_chooses_departments_from_a_list(db):
     assert page.count("<option value=") == 15
     assert f'<option value="{departments[3].pk}" selected>' in page
     assert 'type="checkbox"' not in page
+
+
+@pytest.mark.parametrize(
+    ("minutes", "shown"),
+    [(0, "0 min"), (12, "12 min"), (89, "89 min"), (90, "1\xa0hour, 30\xa0minutes"), (180, "3\xa0hours")],
+)
+def test_the_board_shows_time_elapsed_in_minutes_then_hours(minutes, shown):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from intake.templatetags.intake_tags import elapsed
+
+    now = timezone.now()
+
+    assert elapsed(now - timedelta(minutes=minutes), now) == shown

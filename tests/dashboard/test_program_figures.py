@@ -208,20 +208,41 @@ def test_figures_are_cached_while_nothing_changes(figures_cache, department, oth
     assert len(queries) == 0
 
 
-def test_a_new_walk_in_makes_the_figures_fresh_at_once(
+def test_a_new_walk_in_is_counted_within_thirty_seconds(
     figures_cache, department, django_capture_on_commit_callbacks
 ):
+    import time_machine
+    from django.utils import timezone
+
     from referrals import dashboard
 
     period = dashboard.default_period(departments=[department])
-    first = dashboard.program_figures_cached(departments=[department], period=period)
-    with django_capture_on_commit_callbacks(execute=True):
-        IntakeFactory(department=department)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        first = dashboard.program_figures_cached(departments=[department], period=period)
+        with django_capture_on_commit_callbacks(execute=True):
+            IntakeFactory(department=department)
 
-    assert (
-        dashboard.program_figures_cached(departments=[department], period=period).walk_ins
-        == first.walk_ins + 1
-    )
+        clock.shift(20)  # a busy department's figures are not computed on every change...
+        assert dashboard.program_figures_cached(departments=[department], period=period) == first
+        clock.shift(11)  # ...but within half a minute of one
+        fresh = dashboard.program_figures_cached(departments=[department], period=period)
+
+    assert fresh.walk_ins == first.walk_ins + 1
+
+
+def test_unchanged_figures_are_kept_past_thirty_seconds(figures_cache, department):
+    import time_machine
+    from django.utils import timezone
+
+    from referrals import dashboard
+
+    period = dashboard.default_period(departments=[department])
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        first = dashboard.program_figures_cached(departments=[department], period=period)
+        IntakeFactory(department=department)  # not committed: no version bump (a bulk change)
+        clock.shift(120)
+
+        assert dashboard.program_figures_cached(departments=[department], period=period) == first
 
 
 def test_several_departments_figures_are_kept_for_the_timeout_whatever_changes(
