@@ -293,11 +293,10 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
         else placement.follow_ups_upcoming_for(user=request.user)
     )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "referrals/follow_up_list.html",
-        {"page": page, "show": show, "today": timezone.localdate()},
-    )
+    now = timezone.now()
+    for follow_up in page:  # overdue on the department's own date, not the server's
+        follow_up.overdue = follow_up.due_on < placement.local_today(follow_up.department, now)
+    return render(request, "referrals/follow_up_list.html", {"page": page, "show": show})
 
 
 @role_required(Role.COORDINATOR)

@@ -331,3 +331,24 @@ def test_the_list_shows_due_and_overdue_follow_ups_of_the_coordinators_departmen
     upcoming = client.get(reverse("referrals:follow_ups") + "?show=upcoming")
     assert "+30 days" not in upcoming.text  # 30 days out is beyond the next two weeks
     assert client.get(reverse("referrals:follow_ups") + "?show=<script>").status_code == 200
+
+
+def test_overdue_is_judged_on_the_departments_own_date(time_machine, db):
+    """At 10 p.m. in Los Angeles it is already tomorrow on the server's (Eastern) clock: a
+    follow-up due today in Los Angeles is due, not overdue."""
+    from referrals.models import FollowUp as FollowUpModel
+
+    pacific = DepartmentFactory(name="Santa Monica Police Department", time_zone="America/Los_Angeles")
+    coordinator = user_with_role(Role.COORDINATOR, pacific, username="santa-monica-coordinator")
+    time_machine.move_to(
+        datetime(2026, 4, 10, 5, 0, tzinfo=ZoneInfo("UTC")), tick=False
+    )  # 10 p.m. Apr 9 in LA
+    intake = IntakeFactory(department=pacific)
+    FollowUpModel.objects.create(
+        department=pacific, intake=intake, days_after_admission=7, due_on=date(2026, 4, 9)
+    )
+
+    page = client_for(coordinator).get(reverse("referrals:follow_ups")).text
+
+    assert "Apr 9, 2026" in page
+    assert "badge text-bg-warning\">overdue" not in page
