@@ -137,10 +137,12 @@ def two_factor_verify_view(request: HttpRequest) -> HttpResponse:
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: scan the QR code (or type the key), then enter its code.
 
-    Someone already enrolled reaches this page only after verifying (the middleware sees to
-    it); enrolling again replaces their app, for a new phone.
+    Someone already enrolled must verify first (a password alone must not let anyone put their
+    own phone in place of the owner's); enrolling again then replaces their app, for a new phone.
     """
     next_url = _safe_next(request)
+    if not request.user.is_verified() and two_factor_enrolled(user=request.user):
+        return redirect(f"{reverse('accounts:two_factor_verify')}?{urlencode({'next': next_url})}")
     device = totp_device_for_enrolment(user=request.user)
     form = TwoFactorCodeForm(request.POST or None, numeric=True)
     if request.method == "POST" and form.is_valid():

@@ -216,6 +216,19 @@ def test_new_recovery_codes_replace_the_old_ones(officer):
     assert "That code did not work" in stale.post(VERIFY_URL, {"otp_token": old[1]}).text
 
 
+def test_a_password_alone_cannot_put_another_phone_in_place_of_the_enrolled_one(officer):
+    device = enrolled_totp(officer)
+    client, _ = _password_only("officer")
+
+    page = client.get(SETUP_URL)
+    posted = client.post(SETUP_URL, {"otp_token": "123456"})
+
+    assert page.status_code == 302 and page["Location"].startswith(VERIFY_URL)
+    assert posted.status_code == 302 and posted["Location"].startswith(VERIFY_URL)
+    assert list(TOTPDevice.objects.filter(user=officer)) == [device]
+    assert client.get(DESK_URL)["Location"].startswith(VERIFY_URL)
+
+
 def test_setting_up_a_new_phone_retires_the_old_app(officer):
     old_device = enrolled_totp(officer)
     client = client_for(officer)

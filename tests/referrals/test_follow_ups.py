@@ -351,4 +351,4 @@ def test_overdue_is_judged_on_the_departments_own_date(time_machine, db):
     page = client_for(coordinator).get(reverse("referrals:follow_ups")).text
 
     assert "Apr 9, 2026" in page
-    assert "badge text-bg-warning\">overdue" not in page
+    assert 'badge text-bg-warning">overdue' not in page
