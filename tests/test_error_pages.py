@@ -32,7 +32,8 @@ def test_a_page_that_does_not_exist_gets_harbors_404(officer_client):
 
 @pytest.mark.django_db
 def test_someone_elses_record_is_a_404_that_does_not_say_it_exists(department, officer, second_officer):
-    intake = IntakeFactory(department=department, logged_by=officer)
+    # A name that cannot be the signed-in officer's own, shown in the navigation.
+    intake = IntakeFactory(department=department, logged_by=officer, person__first_name="Zephyrine")
 
     response = client_for(second_officer).get(reverse("intake:detail", kwargs={"intake_id": intake.pk}))
 

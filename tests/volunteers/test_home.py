@@ -41,8 +41,14 @@ def pending_offer(volunteer, department, officer):
 
 @pytest.fixture
 def assignment(volunteer, department, officer):
+    # A name that cannot be the volunteer's own (both come from the same fake first names).
+    person = PersonFactory(department=department, first_name="Zephyrine")
     intake = IntakeFactory(
-        department=department, logged_by=officer, status="companion_arrived", companion_needed_at=None
+        department=department,
+        person=person,
+        logged_by=officer,
+        status="companion_arrived",
+        companion_needed_at=None,
     )
     return OfferFactory(volunteer=volunteer, intake=intake, status="accepted", responded_at=timezone.now())
 
