@@ -11,7 +11,6 @@ entered it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -20,10 +19,12 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.deprecation import MiddlewareMixin
 from django_htmx.http import HttpResponseClientRedirect
 
 from .models import Role
 from .selectors import primary_role
+from .two_factor import two_factor_enrolled, two_factor_required
 
 # Session keys, as Unix timestamps (JSON-serialisable).
 LOGIN_AT = "harbor_login_at"  # when the user last entered their password
@@ -91,13 +92,7 @@ def _to_login(request: HttpRequest, message: str) -> HttpResponse:
     return _redirect(request, f"{reverse(settings.LOGIN_URL)}{query}")
 
 
-class SessionPolicyMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
+class SessionPolicyMiddleware(MiddlewareMixin):
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
         user = request.user
         if not user.is_authenticated:
@@ -139,7 +134,7 @@ TWO_FACTOR_URL_NAMES = frozenset(
 )
 
 
-class TwoFactorMiddleware:
+class TwoFactorMiddleware(MiddlewareMixin):
     """No page for a signed-in user who has not completed two-factor sign-in where it applies.
 
     Staff (``accounts.two_factor.two_factor_required``) without an authenticator app are sent
@@ -147,15 +142,7 @@ class TwoFactorMiddleware:
     that need no sign-in (offer links, the public summary, health checks) are left alone.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
-        from .two_factor import two_factor_enrolled, two_factor_required
-
         user = request.user
         if not user.is_authenticated or user.is_verified():
             return None

@@ -209,17 +209,24 @@ def rewrite_columns(connection, *, table: str, pk: str, columns: list[str], chan
     changed = 0
     with connection.cursor() as cursor:
         for rows in _batches(cursor, table=table, pk=pk, columns=quoted, batch=batch):
+            # One UPDATE per column and batch, from a VALUES list of (new, key, old).
+            writes: dict[str, list[tuple]] = {column: [] for column in quoted}
+            for key, *values in rows:
+                for column, old in zip(quoted, values, strict=True):
+                    new = change(old) if old else None
+                    if new is not None:
+                        writes[column].append((new, key, old))
             with transaction.atomic(using=connection.alias):
-                for key, *values in rows:
-                    for column, old in zip(quoted, values, strict=True):
-                        new = change(old) if old else None
-                        if new is None:
-                            continue
-                        cursor.execute(
-                            f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",  # noqa: S608
-                            [new, key, old],
-                        )
-                        changed += cursor.rowcount
+                for column, triples in writes.items():
+                    if not triples:
+                        continue
+                    cursor.execute(
+                        f"UPDATE {table} AS t SET {column} = v.new "  # noqa: S608
+                        f"FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(triples))}) AS v (new, key, old) "
+                        f"WHERE t.{pk} = v.key AND t.{column} = v.old",
+                        [value for triple in triples for value in triple],
+                    )
+                    changed += cursor.rowcount
     return changed
 
 

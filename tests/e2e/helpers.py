@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from notifications.backends import InMemorySmsBackend, SentSms
 
+from ..conftest import code_from_setup_key, current_code
 from ..factories import PASSWORD
 
 AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
@@ -55,22 +56,12 @@ SETUP_PATH = "/accounts/two-factor/setup/"
 VERIFY_PATH = "/accounts/two-factor/"
 
 
-def _totp(key: bytes) -> str:
-    from django_otp.oath import TOTP
-
-    return f"{TOTP(key).token():06d}"
-
-
 def _enrol_authenticator(page: Page, check) -> None:
     """First sign-in of staff: 'scan' the code by typing the setup key into an app (computed
     here), enter its code, and continue past the recovery codes."""
-    import base64
-
     if check:
         check("two-factor-setup")
-    typed_key = page.locator("#setup-key").inner_text().replace(" ", "")
-    key = base64.b32decode(typed_key + "=" * (-len(typed_key) % 8))
-    page.get_by_label("6-digit code").fill(_totp(key))
+    page.get_by_label("6-digit code").fill(code_from_setup_key(page.locator("#setup-key").inner_text()))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
     expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
     if check:
@@ -88,7 +79,7 @@ def _enter_code(page: Page, username: str, check) -> None:
         check("two-factor-code")
     device = TOTPDevice.objects.get(user__username=username, confirmed=True)
     for _ in range(2):
-        page.get_by_label("6-digit code").fill(_totp(device.bin_key))
+        page.get_by_label("6-digit code").fill(current_code(device))
         page.get_by_role("button", name="Continue").click()
         page.wait_for_load_state()
         if VERIFY_PATH not in page.url:
