@@ -122,7 +122,18 @@ class User(AbstractUser):
         ordering = ["username"]
 
     def __str__(self) -> str:
-        return self.display_name or self.get_full_name() or self.username
+        return self.name_of(
+            display_name=self.display_name,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            username=self.username,
+        )
+
+    @staticmethod
+    def name_of(*, display_name: str, first_name: str, last_name: str, username: str) -> str:
+        """How a user is named on every page: for lists that fetch these four values without
+        loading the user (the live board)."""
+        return display_name or f"{first_name} {last_name}".strip() or username
 
 
 class Membership(models.Model):

@@ -3,7 +3,8 @@ largest) and for the whole network, on the benchmark database.
 
     python -m bench.plans --json plans.json
 
-The queries are captured from the real code (``referrals.dashboard``), then explained one by one.
+The queries are captured from the real code (``referrals.dashboard``, ``referrals.board``), then
+explained one by one.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def capture() -> list[dict]:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import Department
-    from referrals import dashboard
+    from referrals import board, dashboard
 
     departments = list(Department.objects.filter(name__startswith="Bench Police Department").order_by("name"))
     cases = [
@@ -32,7 +33,7 @@ def capture() -> list[dict]:
             departments=departments[:1], period=dashboard.default_period(departments=departments[:1]))),
         ("dashboard (network)", lambda: dashboard.program_figures(
             departments=departments, period=dashboard.default_period(departments=departments))),
-        ("coordinator board (network)", lambda: dashboard.board_for_coordinator(departments=departments)),
+        ("coordinator board (network)", lambda: board.board_for_coordinator(departments=departments)),
     ]  # fmt: skip
     out = []
     for page, call in cases:

@@ -1,4 +1,5 @@
-"""The coordinator's dashboard and the public summary: reads only, every figure an SQL aggregate.
+"""The coordinator's program figures and the public summary: reads only, every figure an SQL
+aggregate (the live board is ``referrals.board``).
 
 Each figure is one aggregate query (or one grouped query), so a page costs the same number of
 queries whatever the number of walk-ins; medians and 90th percentiles are PostgreSQL's
@@ -40,7 +41,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -56,16 +56,12 @@ from django.db.models import (
     FilteredRelation,
     FloatField,
     Func,
-    IntegerField,
     Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from accounts.models import Department, Role, User
@@ -74,7 +70,7 @@ from intake.models import Intake
 from volunteers.models import Offer
 from volunteers.roster import GapDay, departments_gap_days, local_moment
 
-from .models import FollowUp, LevelOfCare, Placement, PlacementAttempt
+from .models import LevelOfCare, Placement, PlacementAttempt
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +79,6 @@ FIGURES_FRESH_WITHIN = timedelta(seconds=30)
 
 # Reports publish no count under this (DESIGN.md "Privacy and law").
 SMALL_CELL = 11
-# The live board lists at most this many rows per column, the oldest first; a full column says
-# "50+" and the walk-ins list has the rest. A board is for a glance, and fewer rows keep its
-# 15-second refresh cheap for every coordinator watching (bench/RESULTS.md).
-BOARD_LIMIT = 50
 TOP_FACILITIES = 10
 ROSTER_GAP_DAYS = 7
 PUBLIC_MONTHS = 12
@@ -128,8 +120,9 @@ class Minutes(Func):
 
 
 def dashboard_departments(*, user: User) -> list[Department]:
-    """The departments whose board and figures ``user`` may see: those they coordinate."""
-    return list(departments_for_role(user=user, role=Role.COORDINATOR).order_by("name"))
+    """The departments whose board and figures ``user`` may see: those they coordinate. Their
+    phone numbers are not loaded: parsing 200 of them was a tenth of a network board's time."""
+    return list(departments_for_role(user=user, role=Role.COORDINATOR).defer("phone").order_by("name"))
 
 
 def department_get_public(*, department_id: int) -> Department:
@@ -641,142 +634,6 @@ def figures_rows(figures: ProgramFigures) -> list[tuple[str, str, str]]:
 
 def _percent(share: float | None) -> float | None:
     return None if share is None else 100 * share
-
-
-# --- the live board ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Board:
-    now: datetime
-    # The clock the board's own times are shown on: the first department's.
-    time_zone: str
-    waiting: list[Intake]
-    on_the_way: list[Offer]
-    searching: list[Intake]
-    follow_ups_due: list[FollowUp]
-    limit: int = BOARD_LIMIT
-
-
-class SubqueryCount(Subquery):
-    """The number of rows of a correlated queryset, as a subquery."""
-
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
-    output_field = IntegerField()
-
-
-def _count(rows: QuerySet) -> SubqueryCount:
-    return SubqueryCount(rows.order_by().values("pk"))
-
-
-def board_for_coordinator(*, departments: list[Department], now: datetime | None = None) -> Board:
-    """What needs the coordinator now in ``departments`` (already limited to theirs), oldest
-    first: four queries whatever the number of walk-ins.
-
-    - waiting for a companion, with the offers still open and declined;
-    - companions on the way (accepted, not yet arrived), soonest expected first;
-    - placement searches in progress, with the attempts so far;
-    - follow-ups due today or overdue (each department's own "today"), not yet done.
-
-    The board refreshes every 15 seconds for every coordinator watching it, so each query loads
-    only the columns the board shows (``only``): no encrypted field is decrypted, no phone number
-    parsed, and each row's department is the instance passed in, not a copy joined per row.
-    """
-    now = now or timezone.now()
-    by_id = {department.pk: department for department in departments}
-    ids = list(by_id)
-    intake_columns = ["id", "department_id", "arrived_at", "status", "person__first_name"]
-    # Counts as correlated subqueries rather than joins: PostgreSQL computes them for the rows
-    # shown only, after ordering and the limit, not for every open walk-in.
-    waiting = (
-        Intake.objects.filter(department_id__in=ids, status=Status.WAITING_FOR_COMPANION)
-        .select_related("person")
-        .only(*intake_columns, "companion_needed_at", "paging_escalated_at")
-        .annotate(
-            open_offers=_count(Offer.objects.filter(intake=OuterRef("pk"), status=Offer.Status.PENDING)),
-            declined_offers=_count(Offer.objects.filter(intake=OuterRef("pk"), status=Offer.Status.DECLINED)),
-        )
-        .order_by("arrived_at", "pk")[:BOARD_LIMIT]
-    )
-    on_the_way = (
-        Offer.objects.filter(
-            department_id__in=ids,
-            status=Offer.Status.ACCEPTED,
-            arrived_at__isnull=True,
-            intake__status=Status.COMPANION_ASSIGNED,
-        )
-        .select_related("intake__person", "volunteer__user")
-        .only(
-            "id",
-            "department_id",
-            "intake_id",
-            "responded_at",
-            "expected_arrival_at",
-            *(f"intake__{column}" for column in intake_columns),
-            "volunteer__user__display_name",
-            "volunteer__user__first_name",
-            "volunteer__user__last_name",
-            "volunteer__user__username",
-        )
-        .order_by("expected_arrival_at", "pk")[:BOARD_LIMIT]
-    )
-    searching = (
-        Intake.objects.filter(department_id__in=ids, status=Status.SEARCHING_PLACEMENT)
-        .select_related("person")
-        .only(*intake_columns)
-        .annotate(
-            attempts=_count(PlacementAttempt.objects.filter(intake=OuterRef("pk"))),
-            last_attempt_at=Subquery(
-                PlacementAttempt.objects.filter(intake=OuterRef("pk"))
-                .order_by("-attempted_at")
-                .values("attempted_at")[:1]
-            ),
-        )
-        .order_by("arrived_at", "pk")[:BOARD_LIMIT]
-    )
-    # Each department's own "today", grouped: a network spans one or two dates, not 200 clauses.
-    today_of: dict[date, list[int]] = {}
-    for department in departments:
-        today_of.setdefault(timezone.localdate(now, department.tzinfo), []).append(department.pk)
-    due = Q(pk__in=[])
-    for today, department_ids in today_of.items():
-        due |= Q(department_id__in=department_ids, due_on__lte=today)
-    follow_ups = list(
-        FollowUp.objects.filter(due, completed_at__isnull=True)
-        .select_related("intake__person", "responsible")
-        .only(
-            "id",
-            "department_id",
-            "intake_id",
-            "due_on",
-            "days_after_admission",
-            *(f"intake__{column}" for column in intake_columns),
-            "responsible__display_name",
-            "responsible__first_name",
-            "responsible__last_name",
-            "responsible__username",
-        )
-        .order_by("due_on", "pk")[:BOARD_LIMIT]
-    )
-    waiting, on_the_way, searching = list(waiting), list(on_the_way), list(searching)
-    # Each row links to its walk-in: the URL is reversed once and filled in per row.
-    blank = uuid.UUID(int=0)
-    detail_url = reverse("intake:detail", kwargs={"intake_id": blank}).replace(str(blank), "{}")
-    for intake in [*waiting, *searching, *(row.intake for row in [*on_the_way, *follow_ups])]:
-        intake.department = by_id[intake.department_id]
-        intake.board_url = detail_url.format(intake.pk)
-    for follow_up in follow_ups:
-        follow_up.days_overdue = (
-            timezone.localdate(now, follow_up.intake.department.tzinfo) - follow_up.due_on
-        ).days
-    return Board(
-        now=now,
-        time_zone=departments[0].time_zone,
-        waiting=waiting,
-        on_the_way=on_the_way,
-        searching=searching,
-        follow_ups_due=follow_ups,
-    )
 
 
 # --- the public summary -----------------------------------------------------------------------

@@ -41,6 +41,12 @@ class DepartmentFilterForm(forms.Form):
         field.choices = [(department.pk, department.name) for department in departments]
         field.error_messages["invalid_choice"] = "You can only choose departments you coordinate."
 
+    def department_options(self) -> list[tuple[int, str, bool]]:
+        """``(id, name, chosen)`` for the list to choose from: a network's 200 options, each one
+        line of the template."""
+        chosen = set(self.cleaned_data.get("department") or []) if hasattr(self, "cleaned_data") else set()
+        return [(department.pk, department.name, department.pk in chosen) for department in self.departments]
+
     def chosen_departments(self) -> list[Department]:
         """The ticked departments (after cleaning); all of them when none is ticked."""
         ids = set(self.cleaned_data.get("department") or [])

@@ -16,6 +16,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 
 from . import dashboard
+from .board import board_for_coordinator
 from .dashboard_forms import DepartmentFilterForm, FiguresFilterForm
 
 # The public figures change once a month (whole months only): caches may keep them an hour.
@@ -32,7 +33,7 @@ def board(request: HttpRequest) -> HttpResponse:
         return render(request, "dashboard/board.html", {"form": form}, status=400)
     context = {
         "form": form,
-        "board": dashboard.board_for_coordinator(departments=form.chosen_departments()),
+        "board": board_for_coordinator(departments=form.chosen_departments()),
     }
     if request.htmx:
         return render(request, "dashboard/_board.html", context)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from intake.models import Intake
-from referrals.dashboard import board_for_coordinator
+from referrals.board import board_for_coordinator
 from referrals.models import PlacementAttempt
 from volunteers.models import Offer
 
@@ -110,12 +110,15 @@ def scene(department, other_department, officer, other_officer, now):
 def test_the_board_lists_each_column_oldest_first(scene, department, now):
     board = board_for_coordinator(departments=[department], now=now)
 
-    assert [i.person.first_name for i in board.waiting] == ["Wanda", "Walt", "Wendy"]
-    assert (board.waiting[0].open_offers, board.waiting[0].declined_offers) == (1, 1)
-    assert [o.intake.person.first_name for o in board.on_the_way] == ["Otto"]
-    assert [i.person.first_name for i in board.searching] == ["Sam"]
-    assert board.searching[0].attempts == 2
-    assert [(f.days_after_admission, f.days_overdue) for f in board.follow_ups_due] == [(1, 2), (7, 0)]
+    assert [row["first_name"] for row in board.waiting] == ["Wanda", "Walt", "Wendy"]
+    assert (board.waiting[0]["asked"], board.waiting[0]["declined"]) == (1, 1)
+    assert [row["first_name"] for row in board.on_the_way] == ["Otto"]
+    assert [row["first_name"] for row in board.searching] == ["Sam"]
+    assert board.searching[0]["calls"] == 2
+    assert [(row["days_after_admission"], row["days_overdue"]) for row in board.follow_ups_due] == [
+        (1, 2),
+        (7, 0),
+    ]
 
 
 def test_minutes_waited_turn_amber_after_10_and_red_after_20(scene, coordinator_client):
@@ -215,8 +218,60 @@ def test_the_board_shows_time_elapsed_in_minutes_then_hours(minutes, shown):
 
     from django.utils import timezone
 
-    from intake.templatetags.intake_tags import elapsed
+    from intake.waiting import elapsed
 
     now = timezone.now()
 
     assert elapsed(now - timedelta(minutes=minutes), now) == shown
+
+
+def test_board_times_read_as_djangos_date_formats_on_each_departments_clock():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import dateformat
+
+    from referrals.board import clock_time, month_day
+
+    zone = ZoneInfo("America/Los_Angeles")
+    start = datetime(2026, 3, 1, tzinfo=UTC)  # across a change to summer time
+    for minutes in range(0, 3 * 24 * 60, 7):
+        moment = start + timedelta(minutes=minutes)
+        local = timezone.localtime(moment, zone)
+        assert clock_time(moment, zone) == dateformat.format(local, "g:i A")
+    for month in range(1, 13):
+        day = datetime(2026, month, 9).date()
+        assert month_day(day) == dateformat.format(day, "M j")
+
+
+@pytest.mark.parametrize(
+    "delta",
+    [
+        timedelta(minutes=95),
+        timedelta(hours=23, minutes=59),
+        timedelta(days=1),
+        timedelta(days=9, hours=3),
+        timedelta(days=45),
+        timedelta(days=400, hours=5),
+        timedelta(days=3 * 365),
+    ],
+)
+def test_elapsed_past_90_minutes_reads_as_djangos_timesince(delta):
+    from django.utils.timesince import timesince
+
+    from intake.waiting import elapsed
+
+    now = timezone.now()
+
+    assert elapsed(now - delta, now) == timesince(now - delta, now)
+
+
+def test_a_network_board_names_each_rows_department_and_a_departments_board_does_not(
+    scene, department, other_department, now
+):
+    one = board_for_coordinator(departments=[department], now=now)
+    both = board_for_coordinator(departments=[department, other_department], now=now)
+
+    assert {row["department"] for row in one.waiting} == {""}
+    assert {row["first_name"]: row["department"] for row in both.waiting}["Xena"] == other_department.name
+    assert {row["first_name"]: row["department"] for row in both.waiting}["Wanda"] == department.name
