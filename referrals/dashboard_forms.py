@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django import forms
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from accounts.models import Department
 from config.forms import DATE_INPUT
@@ -15,6 +17,7 @@ from .dashboard import EARLIEST_WALK_IN, Period, default_period
 MAX_PERIOD_DAYS = 366 * 10
 EARLIEST = EARLIEST_WALK_IN
 LATEST = date(2100, 12, 31)
+SELECTED = mark_safe(" selected")
 
 
 class DepartmentFilterForm(forms.Form):
@@ -41,11 +44,18 @@ class DepartmentFilterForm(forms.Form):
         field.choices = [(department.pk, department.name) for department in departments]
         field.error_messages["invalid_choice"] = "You can only choose departments you coordinate."
 
-    def department_options(self) -> list[tuple[int, str, bool]]:
-        """``(id, name, chosen)`` for the list to choose from: a network's 200 options, each one
-        line of the template."""
+    def department_options(self) -> str:
+        """The ``<option>`` elements of the list to choose from, the chosen ones selected: one
+        line each for a network's 200 departments (a template loop took 4 ms of every page)."""
         chosen = set(self.cleaned_data.get("department") or []) if hasattr(self, "cleaned_data") else set()
-        return [(department.pk, department.name, department.pk in chosen) for department in self.departments]
+        return format_html_join(
+            "\n",
+            '<option value="{}"{}>{}</option>',
+            (
+                (department.pk, SELECTED if department.pk in chosen else "", department.name)
+                for department in self.departments
+            ),
+        )
 
     def chosen_departments(self) -> list[Department]:
         """The ticked departments (after cleaning); all of them when none is ticked."""

@@ -275,3 +275,18 @@ def test_a_network_board_names_each_rows_department_and_a_departments_board_does
     assert {row["department"] for row in one.waiting} == {""}
     assert {row["first_name"]: row["department"] for row in both.waiting}["Xena"] == other_department.name
     assert {row["first_name"]: row["department"] for row in both.waiting}["Wanda"] == department.name
+
+
+def test_the_network_list_escapes_department_names(db):
+    from tests.factories import DepartmentFactory, user_with_role
+
+    departments = [DepartmentFactory(name=f"Network Police Department {n:02d}") for n in range(14)]
+    departments.append(DepartmentFactory(name="Essex <County> & Sheriff"))
+    coordinator = user_with_role(Role.COORDINATOR, departments[0], username="network")
+    for department in departments[1:]:
+        coordinator.memberships.create(department=department, role=Role.COORDINATOR)
+
+    page = client_for(coordinator).get(BOARD).text
+
+    assert f'<option value="{departments[-1].pk}">Essex &lt;County&gt; &amp; Sheriff</option>' in page
+    assert "<County>" not in page
