@@ -1,3 +1,4 @@
+from django.db.models import Count, Min
 from django.http import HttpRequest
 
 from .models import Role
@@ -10,12 +11,12 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     roles = user_roles(user=user)
-    departments = list(departments_of(user=user).values_list("name", flat=True)[:3])
+    departments = departments_of(user=user).aggregate(count=Count("pk", distinct=True), first=Min("name"))
     return {
         "nav_roles": roles,
         "nav_primary_role": primary_role(user=user),
-        "nav_department_name": departments[0]
-        if len(departments) == 1
-        else (f"{len(departments)} departments" if departments else ""),
+        "nav_department_name": departments["first"]
+        if departments["count"] == 1
+        else (f"{departments['count']} departments" if departments["count"] else ""),
         "Role": Role,
     }

@@ -290,3 +290,14 @@ def test_the_network_list_escapes_department_names(db):
 
     assert f'<option value="{departments[-1].pk}">Essex &lt;County&gt; &amp; Sheriff</option>' in page
     assert "<County>" not in page
+
+
+def test_the_header_counts_all_of_a_network_coordinators_departments(db):
+    from tests.factories import DepartmentFactory, user_with_role
+
+    departments = [DepartmentFactory(name=f"Network Police Department {n:02d}") for n in range(5)]
+    coordinator = user_with_role(Role.COORDINATOR, departments[0], username="network")
+    for department in departments[1:]:
+        coordinator.memberships.create(department=department, role=Role.COORDINATOR)
+
+    assert "5 departments" in client_for(coordinator).get(BOARD).text
