@@ -1,9 +1,10 @@
 """The three roles at work, for locust (headless, started by ``bench.run``).
 
 Officers watch their desk page and log walk-ins; volunteers open their home page and accept the
-offers prepared for them; coordinators watch the board, read their department's figures, open
-walk-ins and search for beds; one coordinator of the whole network reads the network's figures
-and board. Every user also loads the trivial page, the yardstick of the run.
+offers prepared for them; coordinators watch the board (open it, and let it refresh itself), read
+their department's figures, open walk-ins and search for beds; one coordinator of the whole
+network reads the network's figures and board. Every user also loads the trivial page, the
+yardstick of the run.
 
 Everyone signs in over HTTP with the login form, in ``sign_in``; officers and coordinators then
 enter their authenticator code (``bench.two_factor``). The run's manifest (``bench.prepare``)
@@ -179,9 +180,14 @@ class Coordinator(HarborUser):
         self.me = _next("coordinator", MANIFEST["coordinators"])
         sign_in(self.client, self.me["username"], MANIFEST["password"])
 
-    @task(3)
+    @task(1)
     def board(self):
         self.client.get("/dashboard/", name="coordinator board")
+
+    @task(2)
+    def board_refresh(self):
+        """What the open board asks every 15 seconds (htmx): the board without the page around it."""
+        self.client.get("/dashboard/", headers={"HX-Request": "true"}, name="coordinator board (refresh)")
 
     @task(1)
     def figures(self):
@@ -209,9 +215,15 @@ class NetworkCoordinator(HarborUser):
     def figures(self):
         self.client.get("/dashboard/figures/", name="dashboard (network)")
 
-    @task(2)
+    @task(1)
     def board(self):
         self.client.get("/dashboard/", name="coordinator board (network)")
+
+    @task(1)
+    def board_refresh(self):
+        self.client.get(
+            "/dashboard/", headers={"HX-Request": "true"}, name="coordinator board (network, refresh)"
+        )
 
     @task(1)
     def figures_uncached(self):

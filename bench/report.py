@@ -24,7 +24,9 @@ KEY_PAGES = [
     "volunteer home",
     "offer accept",
     "coordinator board",
+    "coordinator board (refresh)",
     "coordinator board (network)",
+    "coordinator board (network, refresh)",
     "dashboard (department)",
     "dashboard (network)",
     "facility search",
@@ -34,7 +36,9 @@ TRIVIAL = "trivial page"
 # Pages held to "within 3x the trivial page at p95".
 RATIO_TARGET_PAGES = [
     "coordinator board",
+    "coordinator board (refresh)",
     "coordinator board (network)",
+    "coordinator board (network, refresh)",
     "dashboard (department)",
     "dashboard (network)",
 ]
