@@ -29,18 +29,14 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
-    OuterRef,
+    FilteredRelation,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from intake.models import Intake
@@ -62,31 +58,25 @@ class Candidate:
         return "; ".join(self.reasons)
 
 
-def _count(queryset: QuerySet) -> Coalesce:
-    return Coalesce(
-        Subquery(queryset.order_by().values("volunteer").annotate(n=Count("pk")).values("n")[:1]),
-        Value(0),
-        output_field=IntegerField(),
+def _outside_quiet_hours(local_time) -> Q:
+    """Volunteers with no quiet hours, or whose quiet hours leave ``local_time`` free (windows
+    may wrap past midnight). Said positively: a negated Q over these nullable columns would make
+    Django add an ``IS NULL`` test to every comparison."""
+    same_day = Q(quiet_hours_start__lte=F("quiet_hours_end")) & (
+        Q(quiet_hours_start__gt=local_time) | Q(quiet_hours_end__lte=local_time)
     )
-
-
-def _in_quiet_hours(local_time) -> Q:
-    """Volunteers whose quiet hours include ``local_time`` (windows may wrap past midnight)."""
-    same_day = (
-        Q(quiet_hours_start__lte=F("quiet_hours_end"))
-        & Q(quiet_hours_start__lte=local_time)
-        & Q(quiet_hours_end__gt=local_time)
+    overnight = (
+        Q(quiet_hours_start__gt=F("quiet_hours_end"))
+        & Q(quiet_hours_start__gt=local_time)
+        & Q(quiet_hours_end__lte=local_time)
     )
-    overnight = Q(quiet_hours_start__gt=F("quiet_hours_end")) & (
-        Q(quiet_hours_start__lte=local_time) | Q(quiet_hours_end__gt=local_time)
-    )
-    return Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False) & (same_day | overnight)
+    return Q(quiet_hours_start__isnull=True) | Q(quiet_hours_end__isnull=True) | same_day | overnight
 
 
 def eligible_volunteers(
     *, intake: Intake, now: datetime, require_on_call: bool = True
 ) -> QuerySet[Volunteer]:
-    """Volunteers who pass every hard filter, annotated with the figures the score uses.
+    """Volunteers who pass every hard filter, annotated with ``on_shift``.
 
     ``require_on_call=False`` is for a coordinator paging someone by hand: anyone vetted and free
     in the department, on shift or not.
@@ -95,30 +85,30 @@ def eligible_volunteers(
     today = timezone.localdate(now, timezone=department.tzinfo)
     local_time = timezone.localtime(now, department.tzinfo).time()
 
-    on_shift = Exists(
-        Shift.objects.filter(
-            volunteer=OuterRef("pk"), department=department, starts_at__lte=now, ends_at__gt=now
-        )
+    # Who is on shift here now, who is busy elsewhere, who was already paged: each an
+    # uncorrelated set that PostgreSQL computes once and hashes, where a correlated EXISTS inside
+    # the on-call OR below would be run again for every volunteer of the department.
+    on_shift_here = Shift.objects.filter(department=department, starts_at__lte=now, ends_at__gt=now)
+    busy = Offer.objects.filter(
+        status=Offer.Status.ACCEPTED, intake__status__in=Intake.COMPANION_ENGAGED_STATUSES
     )
-    busy = Exists(
-        Offer.objects.filter(
-            volunteer=OuterRef("pk"),
-            status=Offer.Status.ACCEPTED,
-            intake__status__in=Intake.COMPANION_ENGAGED_STATUSES,
-        )
-    )
-    already_paged = Exists(Offer.objects.filter(volunteer=OuterRef("pk"), intake=intake))
+    already_paged = Offer.objects.filter(intake=intake)
     volunteers = (
         Volunteer.objects.vetted(on=today)
         .filter(departments=department, languages__contains=[intake.companion_language])
-        .annotate(on_shift=on_shift, busy=busy, already_paged=already_paged)
-        .filter(busy=False, already_paged=False)
+        .exclude(pk__in=busy.values("volunteer"))
+        .exclude(pk__in=already_paged.values("volunteer"))
+        .annotate(
+            on_shift=ExpressionWrapper(
+                Q(pk__in=on_shift_here.values("volunteer")), output_field=BooleanField()
+            )
+        )
     )
     if intake.companion_gender:
         volunteers = volunteers.filter(gender=intake.companion_gender)
     if require_on_call:
         volunteers = volunteers.filter(
-            Q(on_shift=True) | Q(call_any_time=True) & ~_in_quiet_hours(local_time)
+            Q(on_shift=True) | Q(call_any_time=True) & _outside_quiet_hours(local_time)
         )
     return volunteers.select_related("user")
 
@@ -132,31 +122,49 @@ def rank_volunteers(
     town = (person.town or intake.department.town).strip().lower()
     person_is_veteran = bool(person.veteran)
 
+    # Each volunteer's answers of the last weeks are joined once (one index range per volunteer,
+    # offer_vol_answered_idx) and counted per volunteer, where a correlated count would be run
+    # at every place it is used (the score, the order). Besides these answers, only one row per
+    # volunteer is joined (their membership of this department, their account; shifts are a set,
+    # not a join), so grouping by volunteer counts each answer once.
+    recent_answers = FilteredRelation(
+        "offers",
+        condition=Q(
+            offers__status__in=[Offer.Status.ACCEPTED, Offer.Status.DECLINED],
+            offers__responded_at__gte=now - max(FAIRNESS_WINDOW, DECLINE_WINDOW),
+        ),
+    )
     ranked = (
         eligible_volunteers(intake=intake, now=now, require_on_call=require_on_call)
+        .annotate(recent_answers=recent_answers)
         .annotate(
-            recent_assignments=_count(
-                Offer.objects.filter(
-                    volunteer=OuterRef("pk"),
-                    status=Offer.Status.ACCEPTED,
-                    responded_at__gte=now - FAIRNESS_WINDOW,
-                )
+            recent_assignments=Count(
+                "recent_answers",
+                filter=Q(
+                    recent_answers__status=Offer.Status.ACCEPTED,
+                    recent_answers__responded_at__gte=now - FAIRNESS_WINDOW,
+                ),
             ),
-            recent_declines=_count(
-                Offer.objects.filter(
-                    volunteer=OuterRef("pk"),
-                    status=Offer.Status.DECLINED,
-                    responded_at__gte=now - DECLINE_WINDOW,
-                )
+            recent_declines=Count(
+                "recent_answers",
+                filter=Q(
+                    recent_answers__status=Offer.Status.DECLINED,
+                    recent_answers__responded_at__gte=now - DECLINE_WINDOW,
+                ),
             ),
-            same_town=ExpressionWrapper(
-                Q(home_town__iexact=town) & ~Q(home_town=""), output_field=BooleanField()
-            ),
+            # With a town to compare, iexact alone excludes volunteers with no town.
+            same_town=ExpressionWrapper(Q(home_town__iexact=town), output_field=BooleanField())
+            if town
+            else Value(False),
         )
         .annotate(
             score=(
                 Case(When(lived_experience=True, then=Value(3)), default=Value(0))
-                + Case(When(veteran=True, then=Value(3 if person_is_veteran else 0)), default=Value(0))
+                + (
+                    Case(When(veteran=True, then=Value(3)), default=Value(0))
+                    if person_is_veteran
+                    else Value(0)
+                )
                 + Case(When(same_town=True, then=Value(2)), default=Value(0))
                 + Case(When(on_shift=True, then=Value(1)), default=Value(0))
                 - F("recent_assignments")
@@ -167,15 +175,23 @@ def rank_volunteers(
     )
     if limit is not None:
         ranked = ranked[:limit]
+    asked_for = _asked_for(intake)
     return [
-        Candidate(volunteer=v, score=v.score, reasons=_reasons(v, intake, person_is_veteran)) for v in ranked
+        Candidate(volunteer=v, score=v.score, reasons=_reasons(v, asked_for, person_is_veteran))
+        for v in ranked
     ]
 
 
-def _reasons(volunteer: Volunteer, intake: Intake, person_is_veteran: bool) -> list[str]:
+def _asked_for(intake: Intake) -> list[str]:
+    """The reasons every candidate shares: what the person asked for."""
     reasons = [f"speaks {intake.get_companion_language_display()}"]
     if intake.companion_gender:
         reasons.append(f"is {intake.get_companion_gender_display().lower()}, as asked")
+    return reasons
+
+
+def _reasons(volunteer: Volunteer, asked_for: list[str], person_is_veteran: bool) -> list[str]:
+    reasons = list(asked_for)
     if volunteer.on_shift:
         reasons.append("on shift now")
     elif volunteer.call_any_time:

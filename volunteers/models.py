@@ -234,10 +234,18 @@ class Offer(models.Model):
             ),
         ]
         indexes = [
-            # Matching counts a volunteer's acceptances (30 days) and declines (7 days): the time
-            # bound is read in the index, not by visiting every answer the volunteer ever gave.
+            # A volunteer's offers in one status: their open requests, their live assignments.
             models.Index(
                 fields=["volunteer", "status", "responded_at"], name="offer_vol_status_responded_idx"
+            ),
+            # Matching joins each volunteer's answers of the last 30 days (accepted or declined)
+            # and counts them: one index range per volunteer, where the index above needs one per
+            # status; the time bound is read in the index, not by visiting every answer ever given.
+            models.Index(
+                fields=["volunteer", "responded_at"],
+                include=["status"],
+                condition=Q(status__in=["accepted", "declined"]),
+                name="offer_vol_answered_idx",
             ),
             models.Index(fields=["intake", "status"], name="offer_intake_status_idx"),
             models.Index(

@@ -441,6 +441,47 @@ def test_the_score_adds_every_reason_up(department, now):
     )
 
 
+def test_a_volunteer_with_several_shifts_departments_and_answers_is_ranked_once_and_counted_once(
+    department, other_department, walk_in, now
+):
+    volunteer = volunteer_on_call(department, now=now)
+    volunteer.departments.add(other_department)
+    ShiftFactory(volunteer=volunteer, department=department, starts_at=now - timedelta(hours=30))
+    ShiftFactory(volunteer=volunteer, department=other_department, starts_at=now + timedelta(hours=8))
+    for served in (department, other_department):
+        _past_assignment(volunteer, department=served, days_ago=3, now=now)
+        _past_decline(volunteer, department=served, days_ago=2, now=now)
+        _past_decline(volunteer, department=served, days_ago=20, now=now)
+    for status in (Offer.Status.EXPIRED, Offer.Status.WITHDRAWN):
+        OfferFactory(
+            intake=IntakeFactory(department=department),
+            volunteer=volunteer,
+            status=status,
+            responded_at=now - timedelta(days=1),
+        )
+    any_time(department)
+
+    ranked = rank_volunteers(intake=walk_in, now=now)
+
+    assert len(ranked) == 2
+    (candidate,) = [c for c in ranked if c.volunteer == volunteer]
+    assert candidate.score == 1 - 2 - 2
+    assert "2 assignments in 30 days" in candidate.reasons
+    assert "declined 2 times this week" in candidate.reasons
+
+
+def test_without_any_town_to_compare_nobody_lives_in_it(department, walk_in, now):
+    department.town = ""
+    department.save()
+    assert walk_in.person.town == ""
+    any_time(department, home_town="")
+
+    candidate = only_candidate(walk_in, now)
+
+    assert candidate.score == 0
+    assert not any(reason.startswith("lives in") for reason in candidate.reasons)
+
+
 def test_the_reasons_say_the_gender_was_asked_for(department, now):
     walk_in = IntakeFactory(department=department, companion_gender="woman", arrived_at=now)
     any_time(department, gender="woman")
