@@ -114,9 +114,16 @@ def eligible_volunteers(
 
 
 def rank_volunteers(
-    *, intake: Intake, now: datetime | None = None, limit: int | None = None, require_on_call: bool = True
+    *,
+    intake: Intake,
+    now: datetime | None = None,
+    limit: int | None = None,
+    require_on_call: bool = True,
+    only: Volunteer | None = None,
 ) -> list[Candidate]:
-    """Eligible volunteers, best first, each with the reasons for their place."""
+    """Eligible volunteers, best first, each with the reasons for their place. ``only``: that
+    volunteer's candidacy alone (a coordinator paging someone by hand), or nothing when they are
+    not eligible."""
     now = now or timezone.now()
     person = intake.person
     town = (person.town or intake.department.town).strip().lower()
@@ -173,6 +180,8 @@ def rank_volunteers(
         )
         .order_by("-score", "recent_assignments", "created_at", "pk")
     )
+    if only is not None:
+        ranked = ranked.filter(pk=only.pk)
     if limit is not None:
         ranked = ranked[:limit]
     asked_for = _asked_for(intake)

@@ -236,11 +236,7 @@ def offer_page_by_hand(
         )
         if locked.status != Intake.Status.WAITING_FOR_COMPANION:
             raise OfferUnavailable("This person already has a companion, or the walk-in is closed.")
-        eligible = [
-            c
-            for c in rank_volunteers(intake=locked, now=now, require_on_call=False)
-            if c.volunteer.pk == volunteer.pk
-        ]
+        eligible = rank_volunteers(intake=locked, now=now, require_on_call=False, only=volunteer)
         if not eligible:
             raise OfferUnavailable(
                 "That volunteer cannot be paged for this walk-in (already paged, busy, or not vetted)."
