@@ -180,6 +180,34 @@ def _walk_ins_q(*, department_ids: list[int], period: Period, prefix: str = "") 
     ) & ~Q(**{f"{prefix}close_reason": DUPLICATE})
 
 
+def _of_walk_ins_q(*, department_ids: list[int], period: Period) -> Q:
+    """Rows of the period's walk-ins (a placement, a call to a facility, an offer), named by
+    their own department as well as by their walk-in's.
+
+    Such a row always belongs to its walk-in's department (the services copy it from the
+    intake). Naming it on the row's own indexed column lets PostgreSQL read one department's
+    rows through that index. Joined on the walk-in alone, one department's figures hashed the
+    whole of each table (127,000 placements, 300,000 calls at the benchmark's size) or scanned
+    every walk-in in parallel, because at the default ``random_page_cost`` (4, for disks) a
+    department's 1,200 index lookups look dearer to PostgreSQL than one sequential scan: 30 to
+    60 ms a query instead of 2 to 10 (bench/NOTES.md). For a whole network the condition keeps
+    every row and the plans are those of a join on the walk-in.
+    """
+    return Q(department_id__in=department_ids) & _walk_ins_q(
+        department_ids=department_ids, period=period, prefix="intake__"
+    )
+
+
+def _walk_ins(*, department_ids: list[int], period: Period) -> QuerySet[Intake]:
+    """The period's walk-ins, with ``department_placement``: the walk-in's placement, joined
+    on its department too (see ``_of_walk_ins_q``)."""
+    return Intake.objects.filter(_walk_ins_q(department_ids=department_ids, period=period)).alias(
+        department_placement=FilteredRelation(
+            "placement", condition=Q(placement__department_id__in=department_ids)
+        )
+    )
+
+
 # --- program figures --------------------------------------------------------------------------
 
 
@@ -303,9 +331,14 @@ def _one_row_per_walk_in(*, department_ids: list[int], period: Period) -> QueryS
     The rows are grouped (events joined on the two statuses that matter only, earlier visits
     likewise), so an aggregate over them runs on a subquery that PostgreSQL cannot inline: each
     value is computed once per walk-in, however many aggregates use it.
+
+    The person is joined only to reach their other walk-ins; naming the person's department
+    (always the walk-in's) lets PostgreSQL read one department's people through its index
+    instead of hashing every person (see ``_of_walk_ins_q``).
     """
     return (
-        Intake.objects.filter(_walk_ins_q(department_ids=department_ids, period=period))
+        _walk_ins(department_ids=department_ids, period=period)
+        .filter(person__department_id__in=department_ids)
         .alias(
             steps=FilteredRelation(
                 "events",
@@ -321,8 +354,8 @@ def _one_row_per_walk_in(*, department_ids: list[int], period: Period) -> QueryS
         .annotate(
             accepted_at=Min("steps__at", filter=Q(steps__to_status=Status.COMPANION_ASSIGNED)),
             companion_arrived_at=Min("steps__at", filter=Q(steps__to_status=Status.COMPANION_ARRIVED)),
-            placed_at=F("placement__placed_at"),
-            admitted_at=F("placement__admitted_at"),
+            placed_at=F("department_placement__placed_at"),
+            admitted_at=F("department_placement__admitted_at"),
             earlier_visit_at=Min("earlier_visits__arrived_at"),
         )
     )
@@ -348,9 +381,7 @@ def _volunteer_response(*, department_ids: list[int], period: Period) -> Volunte
     """Offers made for the period's walk-ins, by their present status: one query."""
     accepted = Q(status=Offer.Status.ACCEPTED)
     to_accept = Minutes(F("responded_at") - F("created_at"))
-    row = Offer.objects.filter(
-        _walk_ins_q(department_ids=department_ids, period=period, prefix="intake__")
-    ).aggregate(
+    row = Offer.objects.filter(_of_walk_ins_q(department_ids=department_ids, period=period)).aggregate(
         offers=Count("pk"),
         accepted=Count("pk", filter=accepted),
         declined=Count("pk", filter=Q(status=Offer.Status.DECLINED)),
@@ -365,7 +396,7 @@ def _volunteer_response(*, department_ids: list[int], period: Period) -> Volunte
 
 def _by_level_of_care(*, department_ids: list[int], period: Period) -> list[tuple[str, str, int]]:
     rows = (
-        Placement.objects.filter(_walk_ins_q(department_ids=department_ids, period=period, prefix="intake__"))
+        Placement.objects.filter(_of_walk_ins_q(department_ids=department_ids, period=period))
         .values("level_of_care")
         .annotate(n=Count("pk"))
         .order_by("-n", "level_of_care")
@@ -380,7 +411,7 @@ def _by_level_of_care(*, department_ids: list[int], period: Period) -> list[tupl
 def _by_facility(*, department_ids: list[int], period: Period, placed: int) -> list[tuple[str, int]]:
     """The ``TOP_FACILITIES`` facilities with the most placements, then all others together."""
     top = list(
-        Placement.objects.filter(_walk_ins_q(department_ids=department_ids, period=period, prefix="intake__"))
+        Placement.objects.filter(_of_walk_ins_q(department_ids=department_ids, period=period))
         .values("facility_id", "facility__name")
         .annotate(n=Count("pk"))
         .order_by("-n", "facility__name", "facility_id")[:TOP_FACILITIES]
@@ -395,9 +426,7 @@ def _by_facility(*, department_ids: list[int], period: Period, placed: int) -> l
 def _no_bed_reasons(*, department_ids: list[int], period: Period) -> list[tuple[str, str, int]]:
     """Placement attempts that did not give a bed, by outcome (every outcome listed, zeros too)."""
     counts = dict(
-        PlacementAttempt.objects.filter(
-            _walk_ins_q(department_ids=department_ids, period=period, prefix="intake__")
-        )
+        PlacementAttempt.objects.filter(_of_walk_ins_q(department_ids=department_ids, period=period))
         .exclude(outcome=PlacementAttempt.Outcome.BED_OFFERED)
         .values("outcome")
         .annotate(n=Count("pk"))
@@ -446,9 +475,9 @@ def program_figures(
     now = now or timezone.now()
     ids = [department.pk for department in departments]
     totals = _walk_in_totals(department_ids=ids, period=period)
-    walk_ins = Intake.objects.filter(_walk_ins_q(department_ids=ids, period=period))
+    walk_ins = _walk_ins(department_ids=ids, period=period)
     tz = period.time_zone
-    series_counts = {"walk_ins": Count("pk"), "placed": Count("placement")}
+    series_counts = {"walk_ins": Count("pk"), "placed": Count("department_placement")}
     return ProgramFigures(
         departments=departments,
         period=period,
@@ -892,12 +921,12 @@ def public_summary(*, department: Department, now: datetime | None = None) -> Pu
         median_to_companion=Percentile(Minutes(F("accepted_at") - F("arrived_at")), 0.5),
     )
     monthly = _series(
-        intakes=Intake.objects.filter(_walk_ins_q(department_ids=[department.pk], period=period)),
+        intakes=_walk_ins(department_ids=[department.pk], period=period),
         trunc=TruncMonth("arrived_at", tzinfo=tz, output_field=DateField()),
         buckets=_months(period.start, period.end),
         walk_ins=Count("pk"),
         people=Count("person", distinct=True),
-        placed=Count("placement"),
+        placed=Count("department_placement"),
     )
     walk_ins, placed = PublicCount.of(totals["walk_ins"]), PublicCount.of(totals["placed"])
     share = None

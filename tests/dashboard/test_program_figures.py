@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from intake.models import IntakeEvent
+from referrals import dashboard
 from referrals.dashboard import Period, program_figures
 
 from ..factories import FacilityFactory, IntakeFactory
@@ -183,6 +184,48 @@ def test_a_companion_who_dropped_out_still_counts_as_the_first_acceptance(depart
 
     assert (durations["companion_accepted"].cases, durations["companion_accepted"].median) == (1, 3.0)
     assert durations["companion_arrived"].median == 40.0
+
+
+def test_a_walk_in_recorded_through_the_services_counts_in_every_figure(
+    department, other_department, officer, coordinator
+):
+    """The figures read a placement, a call and an offer under their own department as well as
+    their walk-in's (referrals.dashboard._of_walk_ins_q): the services must record each under
+    the walk-in's department, or it would silently drop out of the figures."""
+    from intake.services import intake_create
+    from referrals.placement import placement_admission_confirm, placement_attempt_record, placement_record
+    from volunteers.services import companion_mark_arrived, offer_accept, paging_advance
+
+    from ..paging.conftest import volunteer_on_call
+
+    volunteer = volunteer_on_call(department)
+    harbor = FacilityFactory(name="Harbor House")
+    intake = intake_create(
+        department=department,
+        officer=officer,
+        person_data={"first_name": "Wren", "last_name": "", "date_of_birth": None, "approximate_age": 30},
+        intake_data={"companion_language": "en", "warrant_check": "none"},
+    )
+    (offer,) = paging_advance(intake_id=intake.pk)
+    offer_accept(offer_id=offer.pk, volunteer=volunteer)
+    companion_mark_arrived(offer_id=offer.pk, volunteer=volunteer)
+    placement_attempt_record(intake=intake, actor=coordinator, facility=harbor, outcome="no_bed")
+    placement = placement_record(intake=intake, actor=coordinator, facility=harbor, level_of_care="3.5")
+    placement_admission_confirm(placement=placement, actor=coordinator)
+
+    for departments in ([department], [department, other_department]):
+        figures = program_figures(
+            departments=departments, period=dashboard.default_period(departments=departments)
+        )
+
+        assert (figures.walk_ins, figures.people, figures.placed, figures.admitted) == (1, 1, 1, 1)
+        assert [d.cases for d in figures.durations] == [1, 1, 1, 1]
+        assert [(value, n) for value, _, n in figures.by_level_of_care] == [("3.5", 1)]
+        assert figures.by_facility == [("Harbor House", 1)]
+        assert {value: n for value, _, n in figures.no_bed_reasons}["no_bed"] == 1
+        assert (figures.volunteer_response.offers, figures.volunteer_response.accepted) == (1, 1)
+        assert sum(point.placed for point in figures.monthly) == 1
+        assert sum(point.placed for point in figures.weekly) == 1
 
 
 @pytest.fixture
