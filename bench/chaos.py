@@ -3,7 +3,8 @@
     python -m bench.chaos [--walk-ins 200] [--race-intakes 100] [--race-volunteers 20]
 
 Everything runs on servers of its own (``bench.services``): a fresh ``harbor_bench_chaos``
-database with the tiny data set, Redis on port 6392, gunicorn on 8392, a Celery worker and beat.
+database with the tiny data set, Redis on port 6392, gunicorn on 8392, the Celery workers (paging;
+figures' refresh) and beat.
 Killing and restarting them touches nothing else on the machine; all of them stop at the end.
 
 1. A burst of walk-ins logged over HTTP by two desk officers (department 1, where twenty
@@ -294,6 +295,7 @@ def run(args: argparse.Namespace) -> dict:
         services.start_redis()
         services.collectstatic()
         services.start_worker()
+        services.start_reports_worker()
         services.start_beat()
         services.start_web()
         base = f"http://127.0.0.1:{args.port}"

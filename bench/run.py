@@ -7,7 +7,8 @@
 2. The matching service timed in department 1 (``bench.matching``) and the dashboard's queries
    explained (``bench.plans``), before any load.
 3. Fixtures and the manifest (``bench.prepare``), then the servers, all of them the run's own on
-   loopback (``bench.services``): Redis, gunicorn with production settings, a Celery worker, beat.
+   loopback (``bench.services``): Redis, gunicorn with production settings, the Celery workers
+   (paging; figures' refresh), beat.
 4. locust, headless, ``--users`` users for ``--duration`` seconds (``bench/locustfile.py``).
 5. Intake → first text message for every walk-in the run logged (topped up to at least 200 by a
    paced burst of walk-ins when the load test logged fewer).
@@ -162,6 +163,7 @@ def run(args: argparse.Namespace) -> dict:
         services.start_redis()
         services.collectstatic()
         services.start_worker()
+        services.start_reports_worker()
         services.start_beat()
         services.start_web()
         base_url = f"http://127.0.0.1:{args.port}"
@@ -210,7 +212,7 @@ def run(args: argparse.Namespace) -> dict:
             )
         )
         logs = {name: (services.logs / f"{name}.log").read_text(errors="replace")[-4000:]
-                for name in ("web", "worker", "beat")}  # fmt: skip
+                for name in ("web", "worker", "reports", "beat")}  # fmt: skip
         results["server_errors"] = {
             name: len(re.findall(r"(?m)^(?:Traceback|.* ERROR )", text)) for name, text in logs.items()
         }

@@ -1,4 +1,4 @@
-"""The benchmark's own servers: Redis, gunicorn, a Celery worker and beat, on loopback ports of
+"""The benchmark's own servers: Redis, gunicorn, the Celery workers and beat, on loopback ports of
 their own, with production settings. Every process is a child in its own process group, killed
 on exit (normal, exception, SIGINT or SIGTERM), so nothing outlives a run and nothing else on the
 machine is touched.
@@ -102,7 +102,7 @@ class Services:
         self.processes: dict[str, subprocess.Popen] = {}
         self.argv: dict[str, list[str]] = {}
         # Like compose's `restart: unless-stopped`: a server that exits by itself is started again.
-        self.supervised = {"worker", "beat", "web"}
+        self.supervised = {"worker", "reports", "beat", "web"}
         self.restarts: list[dict] = []
         self._supervisor: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -248,11 +248,23 @@ class Services:
         return [int(pid) for pid in children]
 
     def start_worker(self) -> None:
+        """The paging and notifications worker (the default queue), as the Procfile's `worker`."""
         self._start(
             "worker",
             [
-                str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "WARNING",
+                str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "WARNING", "--queues", "celery",
                 "--concurrency", str(self.worker_concurrency), "--hostname", f"bench-{self.web_port}@%h",
+            ],
+        )  # fmt: skip
+
+    def start_reports_worker(self) -> None:
+        """The worker that computes program figures again (the `reports` queue), as the
+        Procfile's `reports`."""
+        self._start(
+            "reports",
+            [
+                str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "WARNING", "--queues", "reports",
+                "--concurrency", "1", "--hostname", f"bench-reports-{self.web_port}@%h",
             ],
         )  # fmt: skip
 

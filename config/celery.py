@@ -25,6 +25,13 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(["config"])  # config is not an installed app
 app.autodiscover_tasks(["volunteers"], related_name="roster_tasks")
 
+# Paging and notifications run on the default queue ("celery"), whose worker must answer within a
+# second (intake committed -> first text). Program figures are computed again on a queue of their
+# own, consumed by a worker of its own (Procfile `reports`): a network's figures take seconds of
+# database time and must never wait in front of a page to a volunteer.
+REPORTS_QUEUE = "reports"
+app.conf.task_routes = {"referrals.tasks.refresh_figures": {"queue": REPORTS_QUEUE}}
+
 # Periodic tasks are added by the apps that own them (paging sweeps, outbox re-drive, follow-up
 # reminders). Each must be safe with several beat or worker hosts running at once.
 app.conf.beat_schedule = {

@@ -303,8 +303,9 @@ for _key in HARBOR_FIELD_ENCRYPTION_KEYS:
             "(32 url-safe base64-encoded bytes; see .env.example)."
         ) from None
 
-# Program figures (the coordinator's dashboard) are kept in the cache this long at most; any
-# change they count makes them recompute at once (referrals.dashboard; 0: always computed).
+# Program figures (the coordinator's dashboard) are kept in the cache and computed again in the
+# background (referrals.dashboard.program_figures_cached): one department's after any change they
+# count, several departments' once this old. 0: not cached, computed in every request (the tests).
 HARBOR_FIGURES_CACHE_SECONDS = 300
 
 # Benchmarks only (`make bench`, `make chaos`; bench/): every response carries the number of SQL

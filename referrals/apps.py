@@ -14,7 +14,8 @@ class ReferralsConfig(AppConfig):
         from .dashboard import figures_changed_on_commit
         from .models import FollowUp, Placement, PlacementAttempt
 
-        # Cached program figures are recomputed after any change they count (dashboard.py).
+        # A change the program figures count makes the kept copy out of date and queues its
+        # refresh, on commit (dashboard.figures_changed).
         for model in (Intake, Offer, Shift, Placement, PlacementAttempt, FollowUp):
             post_save.connect(
                 figures_changed_on_commit, sender=model, dispatch_uid=f"figures_{model.__name__}"

@@ -42,7 +42,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -74,8 +74,19 @@ from .models import LevelOfCare, Placement, PlacementAttempt
 
 logger = logging.getLogger(__name__)
 
-# One department's cached figures are computed again this long after a change, at the latest.
-FIGURES_FRESH_WITHIN = timedelta(seconds=30)
+# Program figures in the shared cache (``program_figures_cached``): a copy is kept this long, to
+# be shown while a newer one is worked out (its key holds the local date: never another day's).
+FIGURES_KEPT_FOR = timedelta(days=1)
+# A change is counted this long after its commit at the soonest, so that the commits of one
+# action (a walk-in and its first wave of pages, a placement and its follow-ups) are counted by
+# one computation...
+FIGURES_REFRESH_DELAY = timedelta(seconds=1)
+# ...and one department's figures are computed at most this often however often its records
+# change (about 100 ms of database time each for the benchmark's largest department).
+FIGURES_REFRESH_EVERY = timedelta(seconds=10)
+# A refresh queued and never run (its message lost with Redis, its worker killed) stops another
+# from being queued this long at most; the task is dropped unrun if it waited longer.
+FIGURES_REFRESH_QUEUED_FOR = timedelta(minutes=2)
 
 # Reports publish no count under this (DESIGN.md "Privacy and law").
 SMALL_CELL = 11
@@ -171,6 +182,34 @@ def _walk_ins_q(*, department_ids: list[int], period: Period, prefix: str = "") 
             f"{prefix}arrived_at__lt": period.ends_at,
         }
     ) & ~Q(**{f"{prefix}close_reason": DUPLICATE})
+
+
+def _of_walk_ins_q(*, department_ids: list[int], period: Period) -> Q:
+    """Rows of the period's walk-ins (a placement, a call to a facility, an offer), named by
+    their own department as well as by their walk-in's.
+
+    Such a row always belongs to its walk-in's department (the services copy it from the
+    intake). Naming it on the row's own indexed column lets PostgreSQL read one department's
+    rows through that index. Joined on the walk-in alone, one department's figures hashed the
+    whole of each table (127,000 placements, 300,000 calls at the benchmark's size) or scanned
+    every walk-in in parallel, because at the default ``random_page_cost`` (4, for disks) a
+    department's 1,200 index lookups look dearer to PostgreSQL than one sequential scan: 30 to
+    60 ms a query instead of 2 to 10 (bench/NOTES.md). For a whole network the condition keeps
+    every row and the plans are those of a join on the walk-in.
+    """
+    return Q(department_id__in=department_ids) & _walk_ins_q(
+        department_ids=department_ids, period=period, prefix="intake__"
+    )
+
+
+def _walk_ins(*, department_ids: list[int], period: Period) -> QuerySet[Intake]:
+    """The period's walk-ins, with ``department_placement``: the walk-in's placement, joined
+    on its department too (see ``_of_walk_ins_q``)."""
+    return Intake.objects.filter(_walk_ins_q(department_ids=department_ids, period=period)).alias(
+        department_placement=FilteredRelation(
+            "placement", condition=Q(placement__department_id__in=department_ids)
+        )
+    )
 
 
 # --- program figures --------------------------------------------------------------------------
@@ -296,9 +335,14 @@ def _one_row_per_walk_in(*, department_ids: list[int], period: Period) -> QueryS
     The rows are grouped (events joined on the two statuses that matter only, earlier visits
     likewise), so an aggregate over them runs on a subquery that PostgreSQL cannot inline: each
     value is computed once per walk-in, however many aggregates use it.
+
+    The person is joined only to reach their other walk-ins; naming the person's department
+    (always the walk-in's) lets PostgreSQL read one department's people through its index
+    instead of hashing every person (see ``_of_walk_ins_q``).
     """
     return (
-        Intake.objects.filter(_walk_ins_q(department_ids=department_ids, period=period))
+        _walk_ins(department_ids=department_ids, period=period)
+        .filter(person__department_id__in=department_ids)
         .alias(
             steps=FilteredRelation(
                 "events",
@@ -314,8 +358,8 @@ def _one_row_per_walk_in(*, department_ids: list[int], period: Period) -> QueryS
         .annotate(
             accepted_at=Min("steps__at", filter=Q(steps__to_status=Status.COMPANION_ASSIGNED)),
             companion_arrived_at=Min("steps__at", filter=Q(steps__to_status=Status.COMPANION_ARRIVED)),
-            placed_at=F("placement__placed_at"),
-            admitted_at=F("placement__admitted_at"),
+            placed_at=F("department_placement__placed_at"),
+            admitted_at=F("department_placement__admitted_at"),
             earlier_visit_at=Min("earlier_visits__arrived_at"),
         )
     )
@@ -341,9 +385,7 @@ def _volunteer_response(*, department_ids: list[int], period: Period) -> Volunte
     """Offers made for the period's walk-ins, by their present status: one query."""
     accepted = Q(status=Offer.Status.ACCEPTED)
     to_accept = Minutes(F("responded_at") - F("created_at"))
-    row = Offer.objects.filter(
-        _walk_ins_q(department_ids=department_ids, period=period, prefix="intake__")
-    ).aggregate(
+    row = Offer.objects.filter(_of_walk_ins_q(department_ids=department_ids, period=period)).aggregate(
         offers=Count("pk"),
         accepted=Count("pk", filter=accepted),
         declined=Count("pk", filter=Q(status=Offer.Status.DECLINED)),
@@ -358,7 +400,7 @@ def _volunteer_response(*, department_ids: list[int], period: Period) -> Volunte
 
 def _by_level_of_care(*, department_ids: list[int], period: Period) -> list[tuple[str, str, int]]:
     rows = (
-        Placement.objects.filter(_walk_ins_q(department_ids=department_ids, period=period, prefix="intake__"))
+        Placement.objects.filter(_of_walk_ins_q(department_ids=department_ids, period=period))
         .values("level_of_care")
         .annotate(n=Count("pk"))
         .order_by("-n", "level_of_care")
@@ -373,7 +415,7 @@ def _by_level_of_care(*, department_ids: list[int], period: Period) -> list[tupl
 def _by_facility(*, department_ids: list[int], period: Period, placed: int) -> list[tuple[str, int]]:
     """The ``TOP_FACILITIES`` facilities with the most placements, then all others together."""
     top = list(
-        Placement.objects.filter(_walk_ins_q(department_ids=department_ids, period=period, prefix="intake__"))
+        Placement.objects.filter(_of_walk_ins_q(department_ids=department_ids, period=period))
         .values("facility_id", "facility__name")
         .annotate(n=Count("pk"))
         .order_by("-n", "facility__name", "facility_id")[:TOP_FACILITIES]
@@ -388,9 +430,7 @@ def _by_facility(*, department_ids: list[int], period: Period, placed: int) -> l
 def _no_bed_reasons(*, department_ids: list[int], period: Period) -> list[tuple[str, str, int]]:
     """Placement attempts that did not give a bed, by outcome (every outcome listed, zeros too)."""
     counts = dict(
-        PlacementAttempt.objects.filter(
-            _walk_ins_q(department_ids=department_ids, period=period, prefix="intake__")
-        )
+        PlacementAttempt.objects.filter(_of_walk_ins_q(department_ids=department_ids, period=period))
         .exclude(outcome=PlacementAttempt.Outcome.BED_OFFERED)
         .values("outcome")
         .annotate(n=Count("pk"))
@@ -439,9 +479,9 @@ def program_figures(
     now = now or timezone.now()
     ids = [department.pk for department in departments]
     totals = _walk_in_totals(department_ids=ids, period=period)
-    walk_ins = Intake.objects.filter(_walk_ins_q(department_ids=ids, period=period))
+    walk_ins = _walk_ins(department_ids=ids, period=period)
     tz = period.time_zone
-    series_counts = {"walk_ins": Count("pk"), "placed": Count("placement")}
+    series_counts = {"walk_ins": Count("pk"), "placed": Count("department_placement")}
     return ProgramFigures(
         departments=departments,
         period=period,
@@ -481,60 +521,229 @@ def program_figures(
     )
 
 
-def program_figures_cached(
-    *, departments: list[Department], period: Period, now: datetime | None = None
-) -> ProgramFigures:
-    """``program_figures``, kept ``settings.HARBOR_FIGURES_CACHE_SECONDS`` in the shared cache
-    (Redis in production; never a web process's memory): a statewide network's figures take a
-    second or more of database time, a department's tens to hundreds of milliseconds, and the
-    figures page is read far more often than the records behind it change.
+@dataclass(frozen=True)
+class CachedFigures:
+    """Program figures as the figures page shows them: a copy from the cache, perhaps older
+    than the records (the page says so)."""
 
-    One department's figures are at most ``FIGURES_FRESH_WITHIN`` behind a change: every change
-    they count (a walk-in, a companion's answer, a call to a facility, a placement, a follow-up,
-    a shift) bumps the department's version on commit (``figures_changed``), and figures
-    computed under an older version are computed again once they are that old. So a busy
-    department's are computed at most twice a minute, however often its records change.
-    Figures of several departments are kept for the timeout whatever changes (across a network
-    something changes every few seconds). The page says when figures were computed.
-    Aggregates only: nothing about a person is cached.
-    """
-    seconds = settings.HARBOR_FIGURES_CACHE_SECONDS
-    if not seconds:
-        return program_figures(departments=departments, period=period, now=now)
-    today = timezone.localdate(now or timezone.now(), period.time_zone)
+    figures: ProgramFigures
+    # Changes made since ``figures.computed_at`` are not counted (one department), or the copy
+    # is older than ``HARBOR_FIGURES_CACHE_SECONDS`` (several departments).
+    out_of_date: bool = False
+    # A newer computation is queued: the page says to reload in a moment.
+    refreshing: bool = False
+
+
+@dataclass(frozen=True)
+class _Refresh:
+    """How to ask for one set of figures to be computed again by the ``refresh_figures`` task:
+    its arguments (department ids and a period's dates and clock, never anything about a
+    person) and the cache key that says one is queued.
+
+    A department's default figures (the page without dates) have a key and arguments of their
+    own, without dates: the commit of a change asks for them knowing only the department's id."""
+
+    queued_key: str
+    task_kwargs: dict
+
+
+def _figures_key(*, departments: list[Department], period: Period, now: datetime) -> str:
+    today = timezone.localdate(now, period.time_zone)
     ids = ",".join(str(department.pk) for department in departments)
     digest = hashlib.sha256(
         f"{ids}|{period.start}|{period.end}|{period.time_zone}|{today}".encode()
     ).hexdigest()
-    key = f"harbor:figures:v3:{digest}"
-    version = cache.get(_figures_version_key(departments[0].pk), 0) if len(departments) == 1 else 0
-    cached = cache.get(key)
-    if cached is not None:
-        cached_version, figures = cached
-        if cached_version == version or timezone.now() - figures.computed_at < FIGURES_FRESH_WITHIN:
-            return figures
-    figures = program_figures(departments=departments, period=period, now=now)
-    cache.set(key, (version, figures), seconds)
-    return figures
+    return f"harbor:figures:v4:{digest}"
+
+
+def _department_refresh(department_id: int) -> _Refresh:
+    return _Refresh(
+        queued_key=f"harbor:figures:queued:department:{department_id}",
+        task_kwargs={"department_ids": [department_id]},
+    )
+
+
+def _refresh_of(*, departments: list[Department], period: Period, now: datetime) -> _Refresh:
+    if len(departments) == 1 and period == default_period(departments=departments, now=now):
+        return _department_refresh(departments[0].pk)
+    digest = _figures_key(departments=departments, period=period, now=now).rsplit(":", 1)[1]
+    return _Refresh(
+        queued_key=f"harbor:figures:queued:{digest}",
+        task_kwargs={
+            "department_ids": [department.pk for department in departments],
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "time_zone": str(period.time_zone),
+        },
+    )
 
 
 def _figures_version_key(department_id: int) -> str:
     return f"harbor:figures:version:{department_id}"
 
 
+def _computed_key(department_id: int) -> str:
+    """When the department's default figures were last computed (a POSIX time), kept for
+    ``FIGURES_REFRESH_EVERY``: its absence means long enough ago."""
+    return f"harbor:figures:computed:{department_id}"
+
+
+def _version(departments: list[Department]) -> int:
+    """One department's figures version (bumped on commit of every change they count); several
+    departments' figures have none (they are computed again by age)."""
+    return cache.get(_figures_version_key(departments[0].pk), 0) if len(departments) == 1 else 0
+
+
+def _is_up_to_date(*, departments: list[Department], version: int, kept: tuple, now: datetime) -> bool:
+    kept_version, figures = kept
+    if len(departments) == 1:
+        return kept_version == version
+    return now - figures.computed_at < timedelta(seconds=settings.HARBOR_FIGURES_CACHE_SECONDS)
+
+
+def _keep(*, departments: list[Department], period: Period, version: int, figures: ProgramFigures) -> None:
+    now = figures.computed_at
+    cache.set(
+        _figures_key(departments=departments, period=period, now=now),
+        (version, figures),
+        FIGURES_KEPT_FOR.total_seconds(),
+    )
+    if len(departments) == 1 and period == default_period(departments=departments, now=now):
+        cache.set(_computed_key(departments[0].pk), now.timestamp(), FIGURES_REFRESH_EVERY.total_seconds())
+
+
+def _ask_for_refresh(refresh: _Refresh, *, not_before: datetime) -> bool:
+    """Queue the ``refresh_figures`` task (on the ``reports`` queue) to start at ``not_before``,
+    unless one is queued already. True when one is queued. Never raises: an unreachable cache
+    or broker is logged (without anything about a person) and the copy stays as it is."""
+    from .tasks import refresh_figures  # the tasks module imports this one
+
+    try:
+        if not cache.add(refresh.queued_key, True, FIGURES_REFRESH_QUEUED_FOR.total_seconds()):
+            return True
+        try:
+            refresh_figures.apply_async(
+                kwargs=refresh.task_kwargs,
+                countdown=max(0.0, (not_before - timezone.now()).total_seconds()),
+                expires=FIGURES_REFRESH_QUEUED_FOR.total_seconds(),
+                retry=False,  # on the walk-in's commit, among others: fail at once, never wait
+            )
+        except Exception:
+            cache.delete(refresh.queued_key)
+            raise
+    except Exception:
+        logger.warning(
+            "figures refresh not queued: cache or broker unreachable",
+            extra={"department_ids": refresh.task_kwargs["department_ids"]},
+        )
+        return False
+    return True
+
+
+def program_figures_cached(
+    *, departments: list[Department], period: Period, now: datetime | None = None
+) -> CachedFigures:
+    """``program_figures`` for the figures page, from the shared cache (Redis in production;
+    never a web process's memory). A network's figures take a second or more of database time
+    and a department's up to a hundred milliseconds; the page is read far more often than the
+    records change, and it must answer as fast as any other page. So figures are computed in
+    the request only when no copy is kept at all (the first look of the day at a department or
+    a period); otherwise the copy is shown, and when it is out of date a Celery task
+    (``referrals.tasks.refresh_figures``, queued once however many pages ask) computes it again
+    on a worker of its own (the ``reports`` queue).
+
+    One department's copy is out of date as soon as a change it counts has committed (a
+    version per department, bumped by ``figures_changed``, which also queues the refresh). A
+    copy of several departments' figures is out of date once older than
+    ``settings.HARBOR_FIGURES_CACHE_SECONDS`` (across a network something changes every few
+    seconds). ``HARBOR_FIGURES_CACHE_SECONDS = 0`` computes figures in every request.
+
+    Copies are kept ``FIGURES_KEPT_FOR`` under a key holding the local date. An unreachable
+    cache means figures computed in the request. Aggregates only: nothing about a person is
+    cached or passed to the task.
+    """
+    if not settings.HARBOR_FIGURES_CACHE_SECONDS:
+        return CachedFigures(program_figures(departments=departments, period=period, now=now))
+    now = now or timezone.now()
+    try:
+        # The version before the figures are computed: a change committed meanwhile makes
+        # them out of date at once.
+        version = _version(departments)
+        kept = cache.get(_figures_key(departments=departments, period=period, now=now))
+    except Exception:
+        logger.warning("figures cache unreachable: figures computed in the request")
+        return CachedFigures(program_figures(departments=departments, period=period, now=now))
+    if kept is None:
+        figures = program_figures(departments=departments, period=period, now=now)
+        try:
+            _keep(departments=departments, period=period, version=version, figures=figures)
+        except Exception:
+            logger.warning("figures cache unreachable: figures not kept")
+        return CachedFigures(figures)
+    figures = kept[1]
+    if _is_up_to_date(departments=departments, version=version, kept=kept, now=now):
+        return CachedFigures(figures)
+    not_before = now
+    if len(departments) == 1:
+        not_before = figures.computed_at + FIGURES_REFRESH_EVERY
+    refresh = _refresh_of(departments=departments, period=period, now=now)
+    return CachedFigures(
+        figures, out_of_date=True, refreshing=_ask_for_refresh(refresh, not_before=not_before)
+    )
+
+
+def program_figures_refresh(
+    *, departments: list[Department], period: Period | None = None, now: datetime | None = None
+) -> ProgramFigures | None:
+    """Compute the kept copy of figures again if it is out of date (``refresh_figures``, on the
+    ``reports`` queue). ``period`` None: the departments' default period, read on their clock
+    here (the commit that asked knew only a department's id).
+
+    Computes nothing when no copy is kept (nobody has looked at these figures today: the next
+    page computes them) or when the copy is up to date (another refresh came first). From its
+    start, a change asks for another refresh: the queued mark is removed before the version is
+    read. Returns the new figures, or None.
+    """
+    now = now or timezone.now()
+    period = period or default_period(departments=departments, now=now)
+    cache.delete(_refresh_of(departments=departments, period=period, now=now).queued_key)
+    version = _version(departments)
+    kept = cache.get(_figures_key(departments=departments, period=period, now=now))
+    if kept is None or _is_up_to_date(departments=departments, version=version, kept=kept, now=now):
+        return None
+    figures = program_figures(departments=departments, period=period, now=now)
+    _keep(departments=departments, period=period, version=version, figures=figures)
+    return figures
+
+
 def figures_changed(*, department_id: int) -> None:
-    """The department's figures are out of date: the next figures page computes them again.
-    A cache that cannot be reached only means figures are computed every time meanwhile."""
-    key = _figures_version_key(department_id)
+    """The department's figures are out of date: its version goes up, and a refresh of its
+    default figures is queued (once while one is queued), to start ``FIGURES_REFRESH_DELAY``
+    from now, or ``FIGURES_REFRESH_EVERY`` after they were last computed if that is later.
+
+    Runs on the commit of every change the figures count, the walk-in's among them: two round
+    trips to the cache, and when no refresh is queued yet one more and a broker publish. Never
+    raises: an unreachable cache or broker is logged, and the figures page then shows the copy
+    it has and says that later changes are not counted yet.
+    """
+    refresh = _department_refresh(department_id)
     try:
         try:
-            cache.incr(key)
+            cache.incr(_figures_version_key(department_id))
         except ValueError:  # no version yet
-            cache.set(key, 1, timeout=None)
+            cache.set(_figures_version_key(department_id), 1, timeout=None)
+        marks = cache.get_many([refresh.queued_key, _computed_key(department_id)])
     except Exception:
         logger.warning(
             "figures cache unreachable: version not bumped", extra={"department_id": department_id}
         )
+        return
+    if refresh.queued_key in marks:
+        return
+    not_before = timezone.now() + FIGURES_REFRESH_DELAY
+    if (computed_at := marks.get(_computed_key(department_id))) is not None:
+        not_before = max(not_before, datetime.fromtimestamp(computed_at, UTC) + FIGURES_REFRESH_EVERY)
+    _ask_for_refresh(refresh, not_before=not_before)
 
 
 def figures_changed_on_commit(sender, instance, **kwargs) -> None:
@@ -749,12 +958,12 @@ def public_summary(*, department: Department, now: datetime | None = None) -> Pu
         median_to_companion=Percentile(Minutes(F("accepted_at") - F("arrived_at")), 0.5),
     )
     monthly = _series(
-        intakes=Intake.objects.filter(_walk_ins_q(department_ids=[department.pk], period=period)),
+        intakes=_walk_ins(department_ids=[department.pk], period=period),
         trunc=TruncMonth("arrived_at", tzinfo=tz, output_field=DateField()),
         buckets=_months(period.start, period.end),
         walk_ins=Count("pk"),
         people=Count("person", distinct=True),
-        placed=Count("placement"),
+        placed=Count("department_placement"),
     )
     walk_ins, placed = PublicCount.of(totals["walk_ins"]), PublicCount.of(totals["placed"])
     share = None

@@ -43,17 +43,24 @@ def board(request: HttpRequest) -> HttpResponse:
 @require_safe
 @role_required(Role.COORDINATOR)
 def figures(request: HttpRequest) -> HttpResponse:
-    """The program's figures for a period and departments, with weekly and monthly charts."""
+    """The program's figures for a period and departments, with weekly and monthly charts. They
+    come from the cache (``program_figures_cached``): the page says when they were computed, and
+    when newer ones are being worked out."""
     form = FiguresFilterForm(request.GET, departments=dashboard.dashboard_departments(user=request.user))
     if not form.is_valid():
         return render(request, "dashboard/figures.html", {"form": form}, status=400)
-    figures = dashboard.program_figures_cached(
+    cached = dashboard.program_figures_cached(
         departments=form.chosen_departments(), period=form.chosen_period()
     )
     return render(
         request,
         "dashboard/figures.html",
-        {"form": form, "figures": figures, "chart_data": dashboard.chart_data(figures)},
+        {
+            "form": form,
+            "figures": cached.figures,
+            "cached": cached,
+            "chart_data": dashboard.chart_data(cached.figures),
+        },
     )
 
 
@@ -67,7 +74,7 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     figures = dashboard.program_figures_cached(
         departments=form.chosen_departments(), period=form.chosen_period()
-    )
+    ).figures
     period = figures.period
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "worker", "reports", "beat")
 BACKING_SERVICES = ("postgres", "redis")
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
@@ -171,6 +171,62 @@ def test_app_environment(services: dict, service: str) -> None:
     assert env.get("HARBOR_MANIFEST_STATIC") == "true", f"{service}: HARBOR_MANIFEST_STATIC"
     assert env.get("DJANGO_SECURE_COOKIES") == "true", f"{service}: DJANGO_SECURE_COOKIES"
     assert "DJANGO_ALLOWED_HOSTS" in env, f"{service}: DJANGO_ALLOWED_HOSTS"
+
+
+def _consumed_queues(argv: list[str]) -> set[str]:
+    """The queues a `celery worker` command line consumes (--queues/-Q; none: the default)."""
+    for index, part in enumerate(argv):
+        if part in ("--queues", "-Q"):
+            return set(argv[index + 1].split(","))
+        if part.startswith("--queues="):
+            return set(part.split("=", 1)[1].split(","))
+    return {"celery"}
+
+
+def _routed_queues() -> set[str]:
+    """The queues config/celery.py routes tasks to, besides the default one."""
+    text = _read("config/celery.py")
+    constants = dict(re.findall(r'^([A-Z_]+_QUEUE) = "([\w-]+)"', text, re.MULTILINE))
+    routes = re.search(r"^app\.conf\.task_routes = (\{.*\})$", text, re.MULTILINE)
+    assert routes, "config/celery.py sets no task_routes"
+    queues = set(re.findall(r'"queue": "([\w-]+)"', routes[1]))
+    queues |= {constants[name] for name in re.findall(r'"queue": ([A-Z_]+_QUEUE)', routes[1])}
+    return queues
+
+
+def test_figures_are_refreshed_on_a_queue_of_their_own() -> None:
+    text = _read("config/celery.py")
+    assert re.search(r'"referrals\.tasks\.refresh_figures": \{"queue": REPORTS_QUEUE\}', text)
+    assert _routed_queues() == {"reports"}
+
+
+def test_every_queue_has_a_worker_and_paging_shares_its_worker_with_nothing_slow(
+    services: dict, procfile: dict[str, str]
+) -> None:
+    """In production the default queue (paging, notifications) has a worker of its own, and the
+    figures' refresh another; in development (Procfile.dev, `make run`) one worker takes both."""
+    for name, command in (
+        ("Procfile", procfile["worker"]),
+        ("docker-compose.yml", services["worker"]["command"]),
+    ):
+        assert _consumed_queues(_argv(command)) == {"celery"}, (
+            f"{name}: worker must consume the default queue only"
+        )
+    for name, command in (
+        ("Procfile", procfile["reports"]),
+        ("docker-compose.yml", services["reports"]["command"]),
+    ):
+        assert _consumed_queues(_argv(command)) == _routed_queues(), (
+            f"{name}: reports consumes the wrong queues"
+        )
+    development = {
+        match["name"]: match["command"]
+        for line in _read("Procfile.dev").splitlines()
+        if (match := _PROCFILE_LINE.match(line)) and not line.lstrip().startswith("#")
+    }
+    workers = [_argv(command) for command in development.values() if " worker " in f" {command} "]
+    consumed = set().union(*(_consumed_queues(argv) for argv in workers))
+    assert consumed >= {"celery", *_routed_queues()}, "Procfile.dev: a queue has no worker in `make run`"
 
 
 # --- .env.example ------------------------------------------------------------------------------

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from intake.models import IntakeEvent
+from referrals import dashboard
 from referrals.dashboard import Period, program_figures
 
-from ..factories import FacilityFactory, IntakeFactory
+from ..factories import FacilityFactory
 from . import builders
 from .conftest import MARCH, NEW_YORK, local
 
@@ -185,107 +184,43 @@ def test_a_companion_who_dropped_out_still_counts_as_the_first_acceptance(depart
     assert durations["companion_arrived"].median == 40.0
 
 
-@pytest.fixture
-def figures_cache(settings):
-    from django.core.cache import caches
-
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    settings.HARBOR_FIGURES_CACHE_SECONDS = 300
-    caches["default"].clear()
-
-
-def test_figures_are_cached_while_nothing_changes(figures_cache, department, other_department):
-    from referrals import dashboard
-
-    both = [department, other_department]
-    period = dashboard.default_period(departments=both)
-    first = dashboard.program_figures_cached(departments=both, period=period)
-
-    with CaptureQueriesContext(connection) as queries:
-        again = dashboard.program_figures_cached(departments=both, period=period)
-
-    assert again == first
-    assert len(queries) == 0
-
-
-def test_a_new_walk_in_is_counted_within_thirty_seconds(
-    figures_cache, department, django_capture_on_commit_callbacks
+def test_a_walk_in_recorded_through_the_services_counts_in_every_figure(
+    department, other_department, officer, coordinator
 ):
-    import time_machine
-    from django.utils import timezone
+    """The figures read a placement, a call and an offer under their own department as well as
+    their walk-in's (referrals.dashboard._of_walk_ins_q): the services must record each under
+    the walk-in's department, or it would silently drop out of the figures."""
+    from intake.services import intake_create
+    from referrals.placement import placement_admission_confirm, placement_attempt_record, placement_record
+    from volunteers.services import companion_mark_arrived, offer_accept, paging_advance
 
-    from referrals import dashboard
+    from ..paging.conftest import volunteer_on_call
 
-    period = dashboard.default_period(departments=[department])
-    with time_machine.travel(timezone.now(), tick=False) as clock:
-        first = dashboard.program_figures_cached(departments=[department], period=period)
-        with django_capture_on_commit_callbacks(execute=True):
-            IntakeFactory(department=department)
+    volunteer = volunteer_on_call(department)
+    harbor = FacilityFactory(name="Harbor House")
+    intake = intake_create(
+        department=department,
+        officer=officer,
+        person_data={"first_name": "Wren", "last_name": "", "date_of_birth": None, "approximate_age": 30},
+        intake_data={"companion_language": "en", "warrant_check": "none"},
+    )
+    (offer,) = paging_advance(intake_id=intake.pk)
+    offer_accept(offer_id=offer.pk, volunteer=volunteer)
+    companion_mark_arrived(offer_id=offer.pk, volunteer=volunteer)
+    placement_attempt_record(intake=intake, actor=coordinator, facility=harbor, outcome="no_bed")
+    placement = placement_record(intake=intake, actor=coordinator, facility=harbor, level_of_care="3.5")
+    placement_admission_confirm(placement=placement, actor=coordinator)
 
-        clock.shift(20)  # a busy department's figures are not computed on every change...
-        assert dashboard.program_figures_cached(departments=[department], period=period) == first
-        clock.shift(11)  # ...but within half a minute of one
-        fresh = dashboard.program_figures_cached(departments=[department], period=period)
+    for departments in ([department], [department, other_department]):
+        figures = program_figures(
+            departments=departments, period=dashboard.default_period(departments=departments)
+        )
 
-    assert fresh.walk_ins == first.walk_ins + 1
-
-
-def test_unchanged_figures_are_kept_past_thirty_seconds(figures_cache, department):
-    import time_machine
-    from django.utils import timezone
-
-    from referrals import dashboard
-
-    period = dashboard.default_period(departments=[department])
-    with time_machine.travel(timezone.now(), tick=False) as clock:
-        first = dashboard.program_figures_cached(departments=[department], period=period)
-        IntakeFactory(department=department)  # not committed: no version bump (a bulk change)
-        clock.shift(120)
-
-        assert dashboard.program_figures_cached(departments=[department], period=period) == first
-
-
-def test_several_departments_figures_are_kept_for_the_timeout_whatever_changes(
-    figures_cache, department, other_department, django_capture_on_commit_callbacks
-):
-    from referrals import dashboard
-
-    both = [department, other_department]
-    period = dashboard.default_period(departments=both)
-    first = dashboard.program_figures_cached(departments=both, period=period)
-    with django_capture_on_commit_callbacks(execute=True):
-        IntakeFactory(department=department)
-
-    assert dashboard.program_figures_cached(departments=both, period=period) == first
-
-
-def test_another_departments_change_keeps_the_cached_figures(
-    figures_cache, department, other_department, django_capture_on_commit_callbacks
-):
-    from referrals import dashboard
-
-    period = dashboard.default_period(departments=[department])
-    first = dashboard.program_figures_cached(departments=[department], period=period)
-    with django_capture_on_commit_callbacks(execute=True):
-        IntakeFactory(department=other_department)
-
-    with CaptureQueriesContext(connection) as queries:
-        assert dashboard.program_figures_cached(departments=[department], period=period) == first
-    assert len(queries) == 0
-
-
-def test_an_unreachable_cache_does_not_stop_a_change(
-    settings, department, django_capture_on_commit_callbacks
-):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-        }
-    }
-    settings.HARBOR_FIGURES_CACHE_SECONDS = 300
-
-    with django_capture_on_commit_callbacks(execute=True):
-        intake = IntakeFactory(department=department)
-
-    assert intake.pk is not None
+        assert (figures.walk_ins, figures.people, figures.placed, figures.admitted) == (1, 1, 1, 1)
+        assert [d.cases for d in figures.durations] == [1, 1, 1, 1]
+        assert [(value, n) for value, _, n in figures.by_level_of_care] == [("3.5", 1)]
+        assert figures.by_facility == [("Harbor House", 1)]
+        assert {value: n for value, _, n in figures.no_bed_reasons}["no_bed"] == 1
+        assert (figures.volunteer_response.offers, figures.volunteer_response.accepted) == (1, 1)
+        assert sum(point.placed for point in figures.monthly) == 1
+        assert sum(point.placed for point in figures.weekly) == 1
