@@ -6,7 +6,10 @@ Runs in Django (the settings name the benchmark database and the run's secret ke
 offer links it signs are valid on the server it will be used against). It:
 
 - stops whatever earlier runs left in flight (paging timers, pending messages, arrival checks),
-  so the run measures only its own work;
+  so the run measures only its own work, and closes the walk-ins they left open (their fixtures,
+  and the load's walk-ins nobody accepted), as a coordinator would: the generated history has
+  none open, and without this every run added some 700 people "waiting" to the next run's board
+  and to matching's "busy" set;
 - (re)creates ``bench_sms_handoff``, where ``bench.sms_backend`` records each hand-off;
 - creates, for each volunteer the load test signs in as, walk-ins waiting for a companion with a
   pending offer to that volunteer (their signed links go in the manifest), and optionally the
@@ -25,7 +28,14 @@ from datetime import timedelta
 def quiesce() -> None:
     from django.db import connection
 
+    from intake.models import Intake
+
     with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE intake_intake SET status = 'closed', close_reason = %s, closed_at = now() "
+            "WHERE status = ANY(%s)",
+            [Intake.CloseReason.LEFT_BEFORE_PLACEMENT, list(Intake.OPEN_STATUSES)],
+        )
         cursor.execute(
             "UPDATE intake_intake SET companion_needed_at = NULL WHERE companion_needed_at IS NOT NULL"
         )

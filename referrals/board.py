@@ -98,14 +98,14 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 
 def clock_time(moment: datetime, zone: tzinfo) -> str:
-    """ "3:04 PM" on ``zone``'s clock: Django's ``time:"g:i A"``, without its translation lookups
-    (a few hundred times per board)."""
+    """The time of day on ``zone``'s clock, as "3:04 PM": Django's ``time:"g:i A"`` without its
+    translation lookups (a few hundred times per board)."""
     local = moment.astimezone(zone)
     return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
 
 
 def month_day(day: date) -> str:
-    """ "Nov 3": Django's ``date:"M j"``."""
+    """The day as "Nov 3": Django's ``date:"M j"``."""
     return f"{MONTHS[day.month - 1]} {day.day}"
 
 

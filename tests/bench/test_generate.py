@@ -100,3 +100,18 @@ def test_the_load_scripts_sign_in_over_http_with_two_factor(live_server, transac
     assert desk.status_code == 200
     with pytest.raises(RuntimeError, match="could not sign in"):
         signed_in_session(live_server.url, "officer-1-1", "not-the-password")
+
+
+@pytest.mark.django_db
+def test_before_a_run_the_walk_ins_an_earlier_run_left_open_are_closed(officer, department):
+    from bench.prepare import quiesce
+
+    left_open = IntakeFactory(department=department, logged_by=officer)
+    assert left_open.status == Intake.Status.WAITING_FOR_COMPANION
+
+    quiesce()
+
+    left_open.refresh_from_db()
+    assert left_open.status == Intake.Status.CLOSED
+    assert left_open.close_reason == Intake.CloseReason.LEFT_BEFORE_PLACEMENT
+    assert left_open.closed_at is not None
