@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 from typing import TypedDict
 
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery
@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Department, User
+from config.formats import clock_time, month_day
 from config.lookups import AnyOf
 from intake.models import Intake
 from intake.waiting import elapsed, minutes_between, wait_class
@@ -92,21 +93,6 @@ class Board:
     searching: list[SearchingRow]
     follow_ups_due: list[FollowUpRow]
     limit: int = BOARD_LIMIT
-
-
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def clock_time(moment: datetime, zone: tzinfo) -> str:
-    """The time of day on ``zone``'s clock, as "3:04 PM": Django's ``time:"g:i A"`` without its
-    translation lookups (a few hundred times per board)."""
-    local = moment.astimezone(zone)
-    return f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
-
-
-def month_day(day: date) -> str:
-    """The day as "Nov 3": Django's ``date:"M j"``."""
-    return f"{MONTHS[day.month - 1]} {day.day}"
 
 
 class SubqueryCount(Subquery):

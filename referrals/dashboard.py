@@ -66,6 +66,7 @@ from django.utils import dateformat, timezone
 
 from accounts.models import Department, Role, User
 from accounts.selectors import departments_for_role
+from config.formats import weekday_month_day
 from intake.models import Intake
 from volunteers.models import Offer
 from volunteers.roster import GapDay, departments_gap_days, local_moment
@@ -265,6 +266,12 @@ class RosterGaps:
     def days_with_gaps(self) -> list[GapDay]:
         return [day for day in self.days if day.gap_hours]
 
+    @property
+    def summary(self) -> str:
+        """The days with gaps in one line, as "Mon Nov 3: 5 h; Tue Nov 4: 2 h", or "" when every
+        hour is covered (a network's figures show 200 such lines)."""
+        return "; ".join(f"{weekday_month_day(day.day)}: {day.gap_hours} h" for day in self.days_with_gaps)
+
 
 @dataclass(frozen=True)
 class ProgramFigures:
@@ -304,6 +311,11 @@ class ProgramFigures:
     @property
     def first_time_visits(self) -> int:
         return self.walk_ins - self.repeat_visits
+
+    @property
+    def department_names(self) -> str:
+        """The departments' names, comma-separated (one template lookup for a network's 200)."""
+        return ", ".join(department.name for department in self.departments)
 
     @property
     def time_zone_differs(self) -> bool:

@@ -231,7 +231,7 @@ def test_board_times_read_as_djangos_date_formats_on_each_departments_clock():
 
     from django.utils import dateformat
 
-    from referrals.board import clock_time, month_day
+    from config.formats import clock_time, month_day, weekday_month_day
 
     zone = ZoneInfo("America/Los_Angeles")
     start = datetime(2026, 3, 1, tzinfo=UTC)  # across a change to summer time
@@ -242,6 +242,9 @@ def test_board_times_read_as_djangos_date_formats_on_each_departments_clock():
     for month in range(1, 13):
         day = datetime(2026, month, 9).date()
         assert month_day(day) == dateformat.format(day, "M j")
+    for offset in range(7):
+        day = datetime(2026, 11, 23 + offset).date()
+        assert weekday_month_day(day) == dateformat.format(day, "D M j")
 
 
 @pytest.mark.parametrize(

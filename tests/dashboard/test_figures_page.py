@@ -204,3 +204,28 @@ def test_the_csv_export_defuses_spreadsheet_formulas(coordinator_client, departm
 @pytest.mark.parametrize("name", ["dashboard:board", "dashboard:figures", "dashboard:figures_csv"])
 def test_the_dashboard_only_reads(coordinator_client, name):
     assert coordinator_client.post(reverse(name)).status_code == 405
+
+
+@time_machine.travel("2026-11-23 15:00:00-05:00", tick=False)  # a Monday afternoon in Gloucester
+def test_roster_gaps_list_each_day_with_nobody_on_call(coordinator_client, department):
+    from datetime import datetime
+
+    from volunteers.models import Shift
+
+    from .conftest import NEW_YORK, volunteer
+
+    angel = volunteer(department, "angel")
+    # On call from Monday 3 p.m. to Wednesday 3 p.m.: each day is counted from its midnight.
+    Shift.objects.create(
+        volunteer=angel,
+        department=department,
+        starts_at=datetime(2026, 11, 23, 15, tzinfo=NEW_YORK),
+        ends_at=datetime(2026, 11, 25, 15, tzinfo=NEW_YORK),
+    )
+
+    html = coordinator_client.get(FIGURES).text
+
+    assert (
+        '<td class="small">Mon Nov 23: 15 h; Wed Nov 25: 9 h; Thu Nov 26: 24 h; Fri Nov 27: 24 h; '
+        "Sat Nov 28: 24 h; Sun Nov 29: 24 h</td>"
+    ) in html
