@@ -115,11 +115,13 @@ def test_a_coordinator_of_two_departments_can_choose_one_or_both(
     Membership.objects.create(user=coordinator, department=other_department, role=Role.COORDINATOR)
     client = client_for(coordinator)
 
-    both = client.get(FIGURES, MARCH_QUERY).context["figures"]
+    both_page = client.get(FIGURES, MARCH_QUERY)
+    both = both_page.context["figures"]
     one = client.get(FIGURES, {**MARCH_QUERY, "department": other_department.pk}).context["figures"]
 
     assert both.walk_ins == 7
     assert one.walk_ins == 1
+    assert f"in {department.name}, {other_department.name}." in both_page.text
 
 
 @pytest.mark.parametrize(
