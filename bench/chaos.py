@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -42,11 +41,11 @@ import requests
 
 from . import report
 from .services import BIN, ROOT, Services, database_url, psql
-from .two_factor import signed_in_session
+from .two_factor import CSRF, signed_in_session
+from .walk_ins import post_walk_in
 
 RESULTS = ROOT / "bench" / "results"
 DATABASE = "harbor_bench_chaos"
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SETTLE_TIMEOUT = 300  # seconds to wait for the re-drive after the burst
 OVERALL_TIMEOUT = 20 * 60
 
@@ -80,21 +79,7 @@ class Burst:
         for k in range(share):
             began = time.monotonic()
             try:
-                form = session.get(f"{self.base}/intake/new/", timeout=30)
-                response = session.post(
-                    f"{self.base}/intake/new/",
-                    data={
-                        "csrfmiddlewaretoken": CSRF.search(form.text).group(1),
-                        "first_name": "Chaos",
-                        "approximate_age": str(20 + k % 50),
-                        "preferred_language": "en",
-                        "warrant_check": "none",
-                        "person_choice": "new",
-                    },
-                    allow_redirects=False,
-                    timeout=30,
-                )
-                good = response.status_code == 302
+                good = post_walk_in(session, self.base, first_name="Chaos", number=k)
             except (requests.RequestException, AttributeError):
                 good = False
             with self.lock:

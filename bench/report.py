@@ -17,22 +17,6 @@ RESULTS_DIR = BENCH / "results"
 RESULTS_MD = BENCH / "RESULTS.md"
 CHART = BENCH / "results.png"
 
-KEY_PAGES = [
-    "officer home",
-    "new walk-in POST",
-    "intake page",
-    "volunteer home",
-    "offer accept",
-    "coordinator board",
-    "coordinator board (refresh)",
-    "coordinator board (network)",
-    "coordinator board (network, refresh)",
-    "dashboard (department)",
-    "dashboard (network)",
-    "facility search",
-]
-REFERENCE_PAGES = ["dashboard (network, computed)", "walk-in form", "offer page", "healthz"]
-TRIVIAL = "trivial page"
 # Pages held to "within 3x the trivial page at p95".
 RATIO_TARGET_PAGES = [
     "coordinator board",
@@ -42,6 +26,17 @@ RATIO_TARGET_PAGES = [
     "dashboard (department)",
     "dashboard (network)",
 ]
+KEY_PAGES = [
+    "officer home",
+    "new walk-in POST",
+    "intake page",
+    "volunteer home",
+    "offer accept",
+    *RATIO_TARGET_PAGES,
+    "facility search",
+]
+REFERENCE_PAGES = ["dashboard (network, computed)", "walk-in form", "offer page", "healthz"]
+TRIVIAL = "trivial page"
 RATIO_TARGET = 3.0
 SMS_TARGET_MS = 1000
 MATCHING_TARGET_MS = 50

@@ -29,9 +29,9 @@ from datetime import UTC, datetime
 from . import report
 from .services import BIN, ROOT, Services, database_exists, database_url, machine, psql
 from .two_factor import signed_in_session
+from .walk_ins import post_walk_in
 
 RESULTS = ROOT / "bench" / "results"
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 LOCUST_GRACE = 90  # seconds past --duration before locust is killed
 MIN_LATENCY_SAMPLES = 200
 
@@ -81,21 +81,7 @@ def _top_up_walk_ins(base_url: str, manifest: dict, count: int, rate: float = 4.
         session = signed_in_session(base_url, username, manifest["password"])
         for k in range(share):
             started = time.monotonic()
-            form = session.get(f"{base_url}/intake/new/", timeout=30)
-            response = session.post(
-                f"{base_url}/intake/new/",
-                data={
-                    "csrfmiddlewaretoken": CSRF.search(form.text).group(1),
-                    "first_name": "Burst",
-                    "approximate_age": str(20 + k % 50),
-                    "preferred_language": "en",
-                    "warrant_check": "none",
-                    "person_choice": "new",
-                },
-                allow_redirects=False,
-                timeout=30,
-            )
-            if response.status_code == 302:
+            if post_walk_in(session, base_url, first_name="Burst", number=k):
                 with lock:
                     logged += 1
             time.sleep(max(0.0, 2 / rate - (time.monotonic() - started)))

@@ -106,6 +106,25 @@ def _count(rows: QuerySet) -> SubqueryCount:
     return SubqueryCount(rows.order_by().values("pk"))
 
 
+def _user_fields(relation: str) -> dict[str, F]:
+    """The values naming the user at ``relation`` (``User.name_of``), for ``values()``."""
+    return {
+        "display_name": F(f"{relation}__display_name"),
+        "user_first_name": F(f"{relation}__first_name"),
+        "user_last_name": F(f"{relation}__last_name"),
+        "username": F(f"{relation}__username"),
+    }
+
+
+def _user_name(values: dict) -> str:
+    return User.name_of(
+        display_name=values["display_name"],
+        first_name=values["user_first_name"],
+        last_name=values["user_last_name"],
+        username=values["username"],
+    )
+
+
 def _of(department_ids: list[int]) -> Q | AnyOf:
     """Rows of these departments. One department is an equality, which PostgreSQL can read from
     an index in the board's order; many are one array parameter (``config.lookups.AnyOf``)."""
@@ -187,22 +206,14 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             "responded_at",
             "expected_arrival_at",
             first_name=F("intake__person__first_name"),
-            display_name=F("volunteer__user__display_name"),
-            user_first_name=F("volunteer__user__first_name"),
-            user_last_name=F("volunteer__user__last_name"),
-            username=F("volunteer__user__username"),
+            **_user_fields("volunteer__user"),
         )[:BOARD_LIMIT]
     ):
         expected_at = values["expected_arrival_at"]
         on_the_way.append(
             OnTheWayRow(
                 **row(values),
-                companion=User.name_of(
-                    display_name=values["display_name"],
-                    first_name=values["user_first_name"],
-                    last_name=values["user_last_name"],
-                    username=values["username"],
-                ),
+                companion=_user_name(values),
                 accepted_ago=elapsed(values["responded_at"], now),
                 expected=clock_time(expected_at, zones[values["department_id"]]) if expected_at else "",
                 late_by=elapsed(expected_at, now) if expected_at and expected_at < now else "",
@@ -254,10 +265,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             "due_on",
             "days_after_admission",
             first_name=F("intake__person__first_name"),
-            display_name=F("responsible__display_name"),
-            user_first_name=F("responsible__first_name"),
-            user_last_name=F("responsible__last_name"),
-            username=F("responsible__username"),
+            **_user_fields("responsible"),
         )[:BOARD_LIMIT]
     ):
         today = today_by_department[values["department_id"]]
@@ -267,14 +275,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
                 days_after_admission=values["days_after_admission"],
                 due=month_day(values["due_on"]),
                 days_overdue=(today - values["due_on"]).days,
-                responsible=User.name_of(
-                    display_name=values["display_name"],
-                    first_name=values["user_first_name"],
-                    last_name=values["user_last_name"],
-                    username=values["username"],
-                )
-                if values["username"]
-                else "",
+                responsible=_user_name(values) if values["username"] else "",
             )
         )
 

@@ -88,9 +88,11 @@ def test_every_foreign_key_of_the_generated_rows_holds():
 
 
 def test_the_load_scripts_sign_in_over_http_with_two_factor(live_server, transactional_db):
-    """``bench.run`` and ``bench.chaos`` sign officers in over HTTP, code page included."""
+    """``bench.run`` and ``bench.chaos`` sign officers in over HTTP, code page included, and log
+    walk-ins."""
     from bench.generate import BENCH_PASSWORD
     from bench.two_factor import signed_in_session
+    from bench.walk_ins import post_walk_in
 
     generate(size=SIZES["tiny"], out=io.StringIO())
 
@@ -98,6 +100,9 @@ def test_the_load_scripts_sign_in_over_http_with_two_factor(live_server, transac
 
     desk = session.get(f"{live_server.url}/intake/desk/", allow_redirects=False, timeout=30)
     assert desk.status_code == 200
+    # The bursts' walk-in, as an officer logs it.
+    assert post_walk_in(session, live_server.url, first_name="Burst", number=7)
+    assert Intake.objects.filter(person__first_name="Burst", person__approximate_age=27).count() == 1
     with pytest.raises(RuntimeError, match="could not sign in"):
         signed_in_session(live_server.url, "officer-1-1", "not-the-password")
 
