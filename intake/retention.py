@@ -19,7 +19,8 @@ The access log is append-only and is never touched (it holds opaque ids, not nam
 The change history (``config.history``) would otherwise keep every earlier value: the
 anonymised records' history events are deleted, all but those the anonymisation itself wrote,
 which snapshot the rows as they are now (anonymised); so the history shows only that, and
-when, the record was anonymised by retention.
+when, the record was anonymised by retention. The contexts that only the deleted events referred
+to (who made each change, from which page) are deleted with them.
 """
 
 from __future__ import annotations
@@ -29,14 +30,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pghistory
+import pghistory.models
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
-from django.db.models import Case, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import Department
-from config.history import rewriting_history
+from config.history import history_models, rewriting_history
 from referrals.models import (
     Disclosure,
     DisclosureHistory,
@@ -216,9 +218,24 @@ def _forget_history(*, person_ids: list, keep_context_id) -> None:
         PlacementAttemptHistory.objects.filter(intake_id__in=intake_ids),
         FollowUpHistory.objects.filter(intake_id__in=intake_ids),
     ]
+    forgotten = [queryset.exclude(pgh_context_id=keep_context_id) for queryset in events]
+    context_ids = set()
+    for queryset in forgotten:
+        context_ids.update(queryset.values_list("pgh_context_id", flat=True).distinct())
     with rewriting_history(*(queryset.model for queryset in events)):
-        for queryset in events:
-            queryset.exclude(pgh_context_id=keep_context_id).delete()
+        for queryset in forgotten:
+            queryset.delete()
+    _forget_contexts(context_ids - {None})
+
+
+def _forget_contexts(context_ids: set) -> None:
+    """Delete those of ``context_ids`` that no history event refers to any more: a request's
+    context names its user and its path (which holds the walk-in's id), and is of no use once
+    the changes it made are forgotten."""
+    unused = Q()
+    for model in history_models():
+        unused &= ~Exists(model.objects.filter(pgh_context_id=OuterRef("pk")))
+    pghistory.models.Context.objects.filter(unused, pk__in=context_ids).delete()
 
 
 def _count(report: RetentionReport, people: list[Person], names: dict[int, str]) -> None:

@@ -384,3 +384,23 @@ def test_the_command_names_itself_in_the_history(department, officer):
         "command": "apply_retention",
         "service": "retention_anonymise",
     }
+
+
+def test_retention_forgets_the_contexts_only_the_forgotten_changes_had(department, officer):
+    import pghistory
+    from pghistory.models import Context
+
+    with pghistory.context(user=officer.pk, url="/intake/overdue/edit/") as alone:
+        person = person_with_history(department, officer, "Harriet", OVERDUE)
+    with pghistory.context(user=officer.pk, url="/intake/both/") as shared:
+        Person.objects.filter(pk=person.pk).update(town="Essex")
+        kept = person_with_history(department, officer, "Iris", NOT_YET)
+
+    assert apply_retention() == 1
+
+    remaining = set(Context.objects.values_list("pk", flat=True))
+    assert alone.id not in remaining
+    assert shared.id in remaining  # Iris's changes, kept, still name it
+    assert PersonHistory.objects.filter(pgh_obj=kept, pgh_context_id=shared.id).exists()
+    # The anonymisation's own context stays with the events it wrote.
+    assert PersonHistory.objects.get(pgh_obj=person).pgh_context_id in remaining
