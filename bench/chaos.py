@@ -277,12 +277,7 @@ def run(args: argparse.Namespace) -> dict:
             "--race-intakes", str(args.race_intakes), "--race-volunteers", str(args.race_volunteers),
         )  # fmt: skip
         manifest = json.loads(manifest_path.read_text())
-        services.start_redis()
-        services.collectstatic()
-        services.start_worker()
-        services.start_reports_worker()
-        services.start_beat()
-        services.start_web()
+        services.start_all()
         base = f"http://127.0.0.1:{args.port}"
 
         since = psql("SELECT now()", database=DATABASE)

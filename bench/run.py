@@ -149,12 +149,7 @@ def run(args: argparse.Namespace) -> dict:
         psql("ANALYZE", database=services.database)
 
         print(f"[bench] servers (logs in {services.logs})", flush=True)
-        services.start_redis()
-        services.collectstatic()
-        services.start_worker()
-        services.start_reports_worker()
-        services.start_beat()
-        services.start_web()
+        services.start_all()
         base_url = f"http://127.0.0.1:{args.port}"
 
         since = psql("SELECT now()", database=database)

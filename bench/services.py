@@ -200,6 +200,16 @@ class Services:
 
     # --- the servers --------------------------------------------------------------------------
 
+    def start_all(self) -> None:
+        """Every server of the production shape, in order: Redis, the static files, the paging
+        worker, the reports worker, beat and gunicorn (the benchmark and the fault tests alike)."""
+        self.start_redis()
+        self.collectstatic()
+        self.start_worker()
+        self.start_reports_worker()
+        self.start_beat()
+        self.start_web()
+
     def start_redis(self) -> None:
         self._start(
             "redis",
