@@ -252,8 +252,9 @@ def _run_section(run: dict, other_runs: dict[str, dict]) -> list[str]:
         "",
         f"### Matching: {m['department']}, {m['eligible']:,} eligible volunteers",
         "",
-        f"`volunteers.matching.rank_volunteers`, called in-process against the benchmark database with "
-        f"no other load ({m['wave']['repeat']} calls each after a warm-up; {m['queries']} query a call).",
+        "`volunteers.paging.matching.rank_volunteers`, called in-process against the benchmark "
+        f"database with no other load ({m['wave']['repeat']} calls each after a warm-up; "
+        f"{m['queries']} query a call).",
         "",
         "| Call | p50 | p99 | max |",
         "| --- | ---: | ---: | ---: |",

@@ -57,16 +57,39 @@ def intake_get_for_user(*, user: User, intake_id: UUID) -> Intake:
     )
 
 
+def companion_intake_ids(*, user: User) -> QuerySet:
+    """Intakes of which ``user`` is the companion: their accepted offer, while the intake is still
+    open with a companion engaged and their volunteer record is active and vetted.
+
+    Paging builds on intake, so offers and volunteers are reached through the intake's relations
+    (``Intake.offers``) rather than imported."""
+    offer_model = Intake.offers.rel.related_model
+    volunteer_model = offer_model._meta.get_field("volunteer").related_model
+    return Intake.objects.filter(
+        status__in=Intake.COMPANION_ENGAGED_STATUSES,
+        offers__status="accepted",
+        offers__volunteer__in=volunteer_model.objects.vetted(on=timezone.localdate()).filter(user=user),
+    ).values("pk")
+
+
+def companion_assignment_id(*, user: User, intake_id) -> int | None:
+    """The id of ``user``'s accepted offer (their assignment) on the intake, if any."""
+    return (
+        Intake.offers.rel.related_model.objects.filter(
+            intake_id=intake_id, volunteer__user=user, status="accepted"
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def intakes_editable_by(*, user: User) -> QuerySet[Intake]:
     """Who may complete the record: whoever may see the intake, and its assigned companion
     (vetted and active) while the intake is open — they see only the form, not the intake page."""
-    from volunteers.selectors import active_assignment_intake_ids  # volunteers builds on intake
-
     if not user.is_authenticated:
         return Intake.objects.none()
     return Intake.objects.filter(
-        Q(pk__in=intakes_visible_to(user=user).values("pk"))
-        | Q(pk__in=active_assignment_intake_ids(user=user))
+        Q(pk__in=intakes_visible_to(user=user).values("pk")) | Q(pk__in=companion_intake_ids(user=user))
     )
 
 

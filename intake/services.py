@@ -45,7 +45,10 @@ def intake_create(
     intake_data: dict[str, Any],
     existing_person: Person | None = None,
 ) -> Intake:
-    """Log a walk-in and, unless the safety screen sends them to the ER, ask for a companion.
+    """Record a walk-in and, unless the safety screen sends them to the ER, ask for a companion.
+
+    Paging builds on this: ``volunteers.paging.services.walk_in_log`` calls it and queues the
+    first wave on commit; nothing in intake pages anyone.
 
     ``existing_person`` links a repeat visit to the person already known (the officer chose
     it); it must belong to ``department``. The intake, its first event and the request for a
@@ -90,9 +93,6 @@ def intake_create(
                 actor=officer,
                 at=now,
             )
-        from volunteers.services import paging_kick_on_commit  # volunteers builds on intake
-
-        paging_kick_on_commit(intake=intake)
     return intake
 
 
@@ -105,7 +105,7 @@ def intake_transition(
 ) -> Intake:
     """Move an open intake along the workflow. Locks the row; records the event.
 
-    Back to waiting (the companion dropped out: ``volunteers.services.companion_release``) asks
+    Back to waiting (the companion dropped out: ``volunteers.paging.services.companion_release``) asks
     for a companion again at once, through ``companion_needed_at``; any other move means no
     companion is needed any more.
     """
@@ -127,7 +127,10 @@ def intake_transition(
 
 
 def intake_close(*, intake: Intake, actor: User, reason: str) -> Intake:
-    """Close an open intake with one of the reasons of DESIGN.md. Locks the row."""
+    """Close an open intake with one of the design's reasons. Locks the row.
+
+    ``volunteers.paging.services.walk_in_close`` calls this and, in the same transaction, tells
+    the volunteers still paged or on the way that they are no longer needed."""
     if reason not in Intake.CloseReason.values:
         raise TransitionError("Choose why this walk-in is being closed.")
     with transaction.atomic():
@@ -151,9 +154,6 @@ def intake_close(*, intake: Intake, actor: User, reason: str) -> Intake:
             update_fields=["status", "close_reason", "closed_at", "companion_needed_at", "updated_at"]
         )
         event.save()
-        from volunteers.services import offers_withdraw_for_closed_intake
-
-        offers_withdraw_for_closed_intake(intake=locked, now=now)
     return locked
 
 

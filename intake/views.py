@@ -20,13 +20,11 @@ from accounts.services import access_log_intake, access_log_record
 
 from . import selectors, services
 from .forms import (
-    PERSON_CHOICE_ERROR,
     CloseIntakeForm,
     ConsentForm,
     IntakeDetailsForm,
     PersonDetailsForm,
     RevokeConsentForm,
-    WalkInForm,
 )
 from .models import Intake
 
@@ -57,52 +55,6 @@ def intake_list(request: HttpRequest) -> HttpResponse:
         "intake/list.html",
         {"page": page, "status": status, "statuses": Intake.Status.choices, "now": timezone.now()},
     )
-
-
-@role_required(*STAFF)
-def walk_in_create(request: HttpRequest) -> HttpResponse:
-    """Log a walk-in in one step. When they may have been here before, ask once whether to link."""
-    departments = selectors.departments_for_walk_ins(user=request.user)
-    form = WalkInForm(request.POST or None, departments=departments)
-    matches = []
-    if request.method == "POST" and form.is_valid():
-        department = form.chosen_department()
-        choice = form.cleaned_data["person_choice"]
-        existing_person = None
-        if choice and choice != "new":
-            candidates = selectors.people_matching(
-                department=department,
-                first_name=form.cleaned_data["first_name"],
-                last_name=form.cleaned_data["last_name"],
-                date_of_birth=form.cleaned_data["date_of_birth"],
-            )
-            existing_person = next((p for p in candidates if str(p.pk) == choice), None)
-            if existing_person is None:
-                form.add_error(None, PERSON_CHOICE_ERROR)
-        elif not choice:
-            matches = selectors.people_matching(
-                department=department,
-                first_name=form.cleaned_data["first_name"],
-                last_name=form.cleaned_data["last_name"],
-                date_of_birth=form.cleaned_data["date_of_birth"],
-            )
-        if not form.errors and not matches:
-            intake = services.intake_create(
-                department=department,
-                officer=request.user,
-                person_data=form.person_data(),
-                intake_data=form.intake_data(),
-                existing_person=existing_person,
-            )
-            if intake.close_reason == Intake.CloseReason.MEDICAL_TRANSFER:
-                messages.error(
-                    request,
-                    "Call EMS now (911). This walk-in is recorded as a medical transfer to the ER.",
-                )
-            else:
-                messages.success(request, "Walk-in logged. A companion will be paged.")
-            return redirect("intake:detail", intake_id=intake.pk)
-    return render(request, "intake/walk_in_form.html", {"form": form, "matches": matches})
 
 
 def intake_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
@@ -156,29 +108,12 @@ def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 
 def _back_from_edit(user, intake: Intake) -> str:
     """The intake page for staff; the assignment page for the companion (who has no intake page)."""
-    from volunteers.selectors import assignment_id_for
-
     if selectors.intakes_visible_to(user=user).filter(pk=intake.pk).exists():
         return reverse("intake:detail", kwargs={"intake_id": intake.pk})
     return reverse(
-        "volunteers:assignment", kwargs={"offer_id": assignment_id_for(user=user, intake_id=intake.pk)}
+        "volunteers:assignment",
+        kwargs={"offer_id": selectors.companion_assignment_id(user=user, intake_id=intake.pk)},
     )
-
-
-@require_POST
-def intake_close(request: HttpRequest, intake_id: UUID) -> HttpResponse:
-    intake = selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
-    form = CloseIntakeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose why this walk-in is being closed.")
-        return redirect("intake:detail", intake_id=intake.pk)
-    try:
-        services.intake_close(intake=intake, actor=request.user, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("intake:detail", intake_id=intake.pk)
-    messages.success(request, "Walk-in closed.")
-    return redirect("intake:detail", intake_id=intake.pk)
 
 
 def consent_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:

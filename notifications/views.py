@@ -21,8 +21,8 @@ from accounts.selectors import coordinator_department_ids
 from accounts.services import access_log_intake
 from intake.selectors import intake_get_for_user
 from volunteers.models import Offer
-from volunteers.services import OfferUnavailable, offer_accept, offer_decline
-from volunteers.tokens import offer_link
+from volunteers.paging.services import OfferUnavailable, offer_accept, offer_decline
+from volunteers.paging.tokens import offer_link
 
 from . import selectors
 

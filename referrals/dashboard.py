@@ -69,7 +69,7 @@ from accounts.selectors import departments_for_role
 from config.formats import weekday_month_day
 from intake.models import Intake
 from volunteers.models import Offer
-from volunteers.roster import GapDay, departments_gap_days, local_moment
+from volunteers.roster.selectors import GapDay, departments_gap_days, local_moment
 
 from .models import LevelOfCare, Placement, PlacementAttempt
 

@@ -290,10 +290,10 @@ def placement_record(
     impossible even without the lock). The move is recorded through ``intake_transition``:
     to ``searching_placement`` first if the search had not formally begun, then ``placed``.
     Placing someone still waiting for a companion stops the paging and tells the volunteers
-    still paged that they are no longer needed (``volunteers.services.paging_stop``).
+    still paged that they are no longer needed (``volunteers.paging.services.paging_stop``).
     Raises ValidationError for a closed or already placed walk-in or an unknown level of care.
     """
-    from volunteers.services import paging_stop  # volunteers builds on intake, as we do
+    from volunteers.paging.services import paging_stop  # volunteers builds on intake, as we do
 
     if level_of_care not in LevelOfCare.values:
         raise ValidationError({"level_of_care": "Choose the level of care."})

@@ -20,7 +20,7 @@ from accounts.models import Role, User
 from accounts.permissions import role_required
 from accounts.services import access_log_intake, access_log_record
 from intake.models import Intake
-from intake.selectors import consents_of, intakes_visible_to
+from intake.selectors import companion_assignment_id, consents_of, intakes_visible_to
 
 from . import placement
 from .models import Facility, PlacementAttempt
@@ -53,11 +53,9 @@ def _for_disclosure(request: HttpRequest, intake_id: UUID) -> Intake:
 
 def _back_url(user: User, intake: Intake) -> str:
     """The intake page for staff who can see it; the assignment page for the companion."""
-    from volunteers.selectors import assignment_id_for
-
     if intakes_visible_to(user=user).filter(pk=intake.pk).exists():
         return reverse("intake:detail", kwargs={"intake_id": intake.pk})
-    offer_id = assignment_id_for(user=user, intake_id=intake.pk)
+    offer_id = companion_assignment_id(user=user, intake_id=intake.pk)
     return (
         reverse("volunteers:assignment", kwargs={"offer_id": offer_id})
         if offer_id

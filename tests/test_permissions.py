@@ -13,8 +13,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from volunteers.roster import shift_series_create
-from volunteers.tokens import offer_link
+from volunteers.paging.tokens import offer_link
+from volunteers.roster.services import shift_series_create
 
 from .conftest import client_for
 from .factories import (

@@ -8,7 +8,7 @@ from twilio.request_validator import RequestValidator
 
 from intake.models import Intake
 from volunteers.models import Offer
-from volunteers.services import offer_accept, paging_advance
+from volunteers.paging.services import offer_accept, paging_advance
 
 from ..conftest import client_for
 from ..factories import IntakeFactory

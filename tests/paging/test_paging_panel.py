@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import Role
 from intake.models import Intake
 from volunteers.models import Offer, Volunteer
-from volunteers.services import companion_mark_arrived, offer_accept, offer_decline, paging_advance
+from volunteers.paging.services import companion_mark_arrived, offer_accept, offer_decline, paging_advance
 
 from ..conftest import client_for
 from ..factories import IntakeFactory, OfferFactory, PersonFactory, VolunteerFactory, user_with_role

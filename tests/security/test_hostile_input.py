@@ -45,7 +45,8 @@ from tests.conftest import client_for
 from tests.factories import PASSWORD, IntakeFactory
 from tests.intake.helpers import consent_data, edit_data, walk_in_data
 from tests.test_permissions import TABLE, _url
-from volunteers.forms import (
+from volunteers.models import Offer, Shift, ShiftSeries
+from volunteers.roster.forms import (
     AssignShiftForm,
     CoverageForm,
     PreferencesForm,
@@ -53,7 +54,6 @@ from volunteers.forms import (
     VettingForm,
     WeeklyShiftForm,
 )
-from volunteers.models import Offer, Shift, ShiftSeries
 
 RECORD_TABLES = (
     Person,

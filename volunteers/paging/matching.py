@@ -40,8 +40,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from intake.models import Intake
-
-from .models import Offer, Shift, Volunteer
+from volunteers.models import Offer, Shift, Volunteer
 
 FAIRNESS_WINDOW = timedelta(days=30)
 DECLINE_WINDOW = timedelta(days=7)

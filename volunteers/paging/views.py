@@ -6,10 +6,12 @@ waited); answering it does, as the volunteer it was sent to.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,11 +21,14 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import user_has_role
 from accounts.services import access_log_intake
+from intake import selectors as intake_selectors
+from intake.forms import PERSON_CHOICE_ERROR, CloseIntakeForm, WalkInForm
+from intake.models import Intake
 from intake.selectors import intake_get_for_user
+from volunteers.models import Offer, Volunteer
 
 from . import selectors, services, tokens
 from .matching import rank_volunteers
-from .models import Offer, Volunteer
 
 
 def _link_problem(request: HttpRequest, title: str, text: str, status: int) -> HttpResponse:
@@ -231,4 +236,69 @@ def paging_release(request: HttpRequest, intake_id) -> HttpResponse:
             messages.error(request, unavailable.reason)
         else:
             messages.success(request, "Companion released; paging has resumed.")
+    return redirect("intake:detail", intake_id=intake.pk)
+
+
+# --- the desk: logging and closing a walk-in (paging starts and stops with them) -----------
+
+
+@role_required(Role.DESK_OFFICER, Role.COORDINATOR)
+def walk_in_create(request: HttpRequest) -> HttpResponse:
+    """Log a walk-in in one step. When they may have been here before, ask once whether to link."""
+    departments = intake_selectors.departments_for_walk_ins(user=request.user)
+    form = WalkInForm(request.POST or None, departments=departments)
+    matches = []
+    if request.method == "POST" and form.is_valid():
+        department = form.chosen_department()
+        choice = form.cleaned_data["person_choice"]
+        existing_person = None
+        if choice and choice != "new":
+            candidates = intake_selectors.people_matching(
+                department=department,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                date_of_birth=form.cleaned_data["date_of_birth"],
+            )
+            existing_person = next((p for p in candidates if str(p.pk) == choice), None)
+            if existing_person is None:
+                form.add_error(None, PERSON_CHOICE_ERROR)
+        elif not choice:
+            matches = intake_selectors.people_matching(
+                department=department,
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                date_of_birth=form.cleaned_data["date_of_birth"],
+            )
+        if not form.errors and not matches:
+            intake = services.walk_in_log(
+                department=department,
+                officer=request.user,
+                person_data=form.person_data(),
+                intake_data=form.intake_data(),
+                existing_person=existing_person,
+            )
+            if intake.close_reason == Intake.CloseReason.MEDICAL_TRANSFER:
+                messages.error(
+                    request,
+                    "Call EMS now (911). This walk-in is recorded as a medical transfer to the ER.",
+                )
+            else:
+                messages.success(request, "Walk-in logged. A companion will be paged.")
+            return redirect("intake:detail", intake_id=intake.pk)
+    return render(request, "intake/walk_in_form.html", {"form": form, "matches": matches})
+
+
+@require_POST
+def intake_close(request: HttpRequest, intake_id: UUID) -> HttpResponse:
+    intake = intake_selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
+    form = CloseIntakeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose why this walk-in is being closed.")
+        return redirect("intake:detail", intake_id=intake.pk)
+    try:
+        services.walk_in_close(intake=intake, actor=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("intake:detail", intake_id=intake.pk)
+    messages.success(request, "Walk-in closed.")
     return redirect("intake:detail", intake_id=intake.pk)
