@@ -128,7 +128,7 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
     ),
     # Twilio's webhook needs no sign-in but Twilio's signature: an unsigned post is refused.
-    ("notifications:twilio_inbound", "post", dict.fromkeys(USERS, 403)),
+    ("volunteers:twilio_inbound", "post", dict.fromkeys(USERS, 403)),
     # The delivery log of the walk-in: a coordinator's tool (its officer may see the walk-in: 403).
     (
         "notifications:intake_log",

@@ -3,7 +3,7 @@ panel on an intake."""
 
 from django.urls import path
 
-from . import views
+from . import provider_views, views
 
 urlpatterns = [
     path("offers/<str:token>/", views.offer_respond, name="offer"),
@@ -15,6 +15,8 @@ urlpatterns = [
     path("paging/<uuid:intake_id>/stop/", views.paging_stop, name="paging_stop"),
     path("paging/<uuid:intake_id>/resume/", views.paging_resume, name="paging_resume"),
     path("paging/<uuid:intake_id>/release/", views.paging_release, name="paging_release"),
+    # Provider callbacks (signed by Twilio).
+    path("twilio/sms/", provider_views.twilio_inbound, name="twilio_inbound"),
 ]
 
 # Mounted under /intake/ in the intake namespace by config/urls.py: the desk logs and closes a
