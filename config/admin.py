@@ -1,6 +1,8 @@
 """The Django admin site: for administrators who have completed two-factor sign-in, nobody else.
 
-Administrators configure departments, accounts and facilities here. Personal records (people,
+Administrators configure their departments, accounts and facilities here (they are not
+superusers: ``accounts.backends`` gives their role its permissions, ``DepartmentScopedAdmin``
+narrows the rows to their departments). Personal records (people,
 walk-ins, consents) are deliberately not registered: the desk officer's firewall and the
 access log apply to them, and the admin is not the place to browse them.
 """
@@ -14,6 +16,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 
 from accounts.models import Role
 from accounts.selectors import user_has_role
@@ -40,3 +43,70 @@ class HarborAdminSite(admin.AdminSite):
             next_url = request.GET.get("next") or reverse("admin:index")
             return redirect(f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': next_url})}")
         return render(request, "accounts/admin_refused.html", status=403)
+
+
+def administered_departments(request: HttpRequest):
+    """The departments the signed-in user administers (every one, for the operator)."""
+    from accounts.models import Department
+    from accounts.selectors import administered_department_ids
+
+    if request.user.is_superuser:
+        return Department.objects.all()
+    return Department.objects.filter(pk__in=administered_department_ids(user=request.user))
+
+
+class HarborModelAdmin(admin.ModelAdmin):
+    """The admin's forms, made safe for hostile input like the app's own.
+
+    An array of choices (a volunteer's languages, a facility's levels of care) is a set of
+    checkboxes rather than Django's comma-separated text box, whose error message for a value
+    holding ``%`` fails to format (a 500); inlines default to a small ``max_num``.
+    """
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        from django import forms
+        from django.contrib.postgres.fields import ArrayField
+
+        if isinstance(db_field, ArrayField) and db_field.base_field.choices:
+            return forms.TypedMultipleChoiceField(
+                choices=db_field.base_field.choices,
+                coerce=db_field.base_field.to_python,
+                required=not db_field.blank,
+                widget=forms.CheckboxSelectMultiple,
+                label=capfirst(db_field.verbose_name),
+                help_text=db_field.help_text,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class DepartmentScopedAdmin(HarborModelAdmin):
+    """A ModelAdmin whose rows belong to departments: an administrator sees and changes only
+    those of the departments they administer (the operator, every one), and can choose only
+    those in a department field.
+
+    ``department_field`` is the lookup from the model to its department (``"department"``,
+    ``"departments"`` for many, ``"pk"`` for the Department itself).
+    """
+
+    department_field = "department"
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        ids = administered_departments(request).values("pk")
+        return queryset.filter(**{f"{self.department_field}__in": ids}).distinct()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        from accounts.models import Department
+
+        if db_field.related_model is Department:
+            kwargs["queryset"] = administered_departments(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        from accounts.models import Department
+
+        if db_field.related_model is Department:
+            kwargs["queryset"] = administered_departments(request)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -136,7 +136,8 @@ def volunteer_user(department):
 
 @pytest.fixture
 def administrator(department):
-    return user_with_role(Role.ADMINISTRATOR, department, username="admin", is_staff=True, is_superuser=True)
+    """A department's administrator: staff, not a superuser (their role gives the admin permissions)."""
+    return user_with_role(Role.ADMINISTRATOR, department, username="admin", is_staff=True)
 
 
 @pytest.fixture
