@@ -79,6 +79,14 @@ class HarborModelAdmin(admin.ModelAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
+class AdministeredDepartmentFilter(admin.RelatedFieldListFilter):
+    """A department filter that lists only the departments the user administers."""
+
+    def field_choices(self, field, request, model_admin):
+        ids = set(administered_departments(request).values_list("pk", flat=True))
+        return [(pk, label) for pk, label in super().field_choices(field, request, model_admin) if pk in ids]
+
+
 class DepartmentScopedAdmin(HarborModelAdmin):
     """A ModelAdmin whose rows belong to departments: an administrator sees and changes only
     those of the departments they administer (the operator, every one), and can choose only
@@ -96,6 +104,12 @@ class DepartmentScopedAdmin(HarborModelAdmin):
             return queryset
         ids = administered_departments(request).values("pk")
         return queryset.filter(**{f"{self.department_field}__in": ids}).distinct()
+
+    def get_list_filter(self, request):
+        return [
+            (name, AdministeredDepartmentFilter) if name == self.department_field else name
+            for name in super().get_list_filter(request)
+        ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         from accounts.models import Department

@@ -12,7 +12,9 @@ class FacilityAdminForm(FacilityForm):
     app's pages and by the importer): a facility the admin accepts also exports and imports."""
 
     def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, adding=False, **kwargs)
+        # The bed count is read-only here (the directory's beds form records who counted).
+        super().__init__(*args, adding=True, **kwargs)
+        self.fields.pop("beds_available", None)
 
 
 @admin.register(Facility)
