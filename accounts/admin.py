@@ -186,7 +186,9 @@ class UserAdmin(DjangoUserAdmin):
         extra_context = dict(extra_context or {})
         user = self.get_object(request, object_id)
         if user is not None:
-            department_ids = None if request.user.is_superuser else administered_department_ids(user=request.user)
+            department_ids = (
+                None if request.user.is_superuser else administered_department_ids(user=request.user)
+            )
             extra_context["account_history"] = account_history(user=user, department_ids=department_ids)
         return super().change_view(request, object_id, form_url, extra_context)
 

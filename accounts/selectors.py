@@ -10,7 +10,15 @@ from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from .models import ROLE_PRECEDENCE, TWO_FACTOR_RESET_EVENT, AccessLogEntry, Department, Membership, Role, User
+from .models import (
+    ROLE_PRECEDENCE,
+    TWO_FACTOR_RESET_EVENT,
+    AccessLogEntry,
+    Department,
+    Membership,
+    Role,
+    User,
+)
 
 
 def user_roles(*, user: User) -> frozenset[str]:
@@ -143,10 +151,10 @@ def account_history(*, user: User, department_ids: list[int] | None = None) -> l
     memberships = MembershipHistory.objects.filter(user_id=user.pk).select_related("pgh_context")
     if department_ids is not None:
         memberships = memberships.filter(department_id__in=department_ids)
-    events = list(memberships) + list(UserAccountEvent.objects.filter(pgh_obj_id=user.pk).select_related("pgh_context"))
-    actor_ids = {
-        event.pgh_context.metadata.get("user") for event in events if event.pgh_context is not None
-    }
+    events = list(memberships) + list(
+        UserAccountEvent.objects.filter(pgh_obj_id=user.pk).select_related("pgh_context")
+    )
+    actor_ids = {event.pgh_context.metadata.get("user") for event in events if event.pgh_context is not None}
     names = {actor.pk: str(actor) for actor in User.objects.filter(pk__in=[i for i in actor_ids if i])}
     department_names = dict(Department.objects.values_list("pk", "name"))
     entries = []

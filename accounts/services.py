@@ -121,7 +121,9 @@ def membership_grant(*, user: User, department: Department, role: str, granted_b
     if role == Role.ADMINISTRATOR and not user.is_staff:
         User.objects.filter(pk=user.pk).update(is_staff=True)
         user.is_staff = True
-    logger.info("Role %s in department %s granted to account %s by %s", role, department.pk, user.pk, granted_by.pk)
+    logger.info(
+        "Role %s in department %s granted to account %s by %s", role, department.pk, user.pk, granted_by.pk
+    )
     return membership
 
 

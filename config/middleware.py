@@ -59,7 +59,9 @@ class RejectNulQueryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+        if any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        ):
             return HttpResponseBadRequest(
                 "This address holds an invalid character (NUL). Please remove it and try again.",
                 content_type="text/plain; charset=utf-8",

@@ -94,7 +94,9 @@ def test_another_departments_account_cannot_be_opened(admin_client, other_office
 
 def test_another_departments_password_cannot_be_set(admin_client, other_officer):
     url = reverse("admin:auth_user_password_change", args=[other_officer.pk])
-    response = admin_client.post(url, {"password1": "a brand new passphrase", "password2": "a brand new passphrase"})
+    response = admin_client.post(
+        url, {"password1": "a brand new passphrase", "password2": "a brand new passphrase"}
+    )
 
     assert response.status_code in {302, 403, 404}
     other_officer.refresh_from_db()
@@ -203,7 +205,9 @@ def test_a_new_account_gets_its_first_role_in_the_administrators_department(
         "role": Role.DESK_OFFICER,
     }
 
-    refused = admin_client.post(reverse("admin:accounts_user_add"), {**data, "department": other_department.pk})
+    refused = admin_client.post(
+        reverse("admin:accounts_user_add"), {**data, "department": other_department.pk}
+    )
     assert refused.status_code == 200
     assert not User.objects.filter(username="newcomer").exists()
 
@@ -218,7 +222,9 @@ def test_a_new_account_gets_its_first_role_in_the_administrators_department(
 def test_an_account_shared_with_another_department_is_view_only(
     admin_client, officer, other_department, other_coordinator
 ):
-    membership_grant(user=officer, department=other_department, role=Role.VOLUNTEER, granted_by=other_coordinator)
+    membership_grant(
+        user=officer, department=other_department, role=Role.VOLUNTEER, granted_by=other_coordinator
+    )
 
     response = admin_client.post(_user_url(officer), _change_data(officer, first_name="Changed"))
 

@@ -155,7 +155,9 @@ def test_an_administrator_unlocks_an_administrator(administrator, department):
     client = client_for(administrator)
 
     listing = client.get(reverse("accounts:locked_out_list"))
-    response = client.post(reverse("accounts:account_unlock", args=[listing.context["locked_out_users"][0].pk]))
+    response = client.post(
+        reverse("accounts:account_unlock", args=[listing.context["locked_out_users"][0].pk])
+    )
 
     assert response.status_code == 302
     assert _attempt(Client(), "admin2", PASSWORD).status_code == 302

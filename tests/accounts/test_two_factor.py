@@ -303,7 +303,12 @@ def test_the_admin_can_reset_a_lost_phone(administrator, officer):
     assert "Reason" in asked.text  # the reset asks why first (tests/accounts/test_admin.py)
     response = client.post(
         reverse("admin:accounts_user_changelist"),
-        {"action": "reset_two_factor", "_selected_action": [officer.pk], "confirm": "yes", "reason": "Lost phone"},
+        {
+            "action": "reset_two_factor",
+            "_selected_action": [officer.pk],
+            "confirm": "yes",
+            "reason": "Lost phone",
+        },
         follow=True,
     )
 

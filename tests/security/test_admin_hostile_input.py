@@ -41,7 +41,9 @@ def _admin_form_data(response) -> dict:
             data[name] = str(value)
     for inline in response.context["inline_admin_formsets"]:
         formset = inline.formset
-        data.update({f"{formset.prefix}-{key}": value for key, value in formset.management_form.initial.items()})
+        data.update(
+            {f"{formset.prefix}-{key}": value for key, value in formset.management_form.initial.items()}
+        )
         for index, inline_form in enumerate(formset.initial_forms):
             data[f"{formset.prefix}-{index}-id"] = str(inline_form.instance.pk)
     return data
@@ -77,7 +79,11 @@ def test_a_truncated_multipart_body_is_no_500(db):
     body = b'--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--xy'
 
     response = _with_csrf_cookie().generic(
-        "POST", UNKNOWN_URL, body, content_type="multipart/form-data; boundary=xyz", HTTP_X_CSRFTOKEN=CSRF_TOKEN
+        "POST",
+        UNKNOWN_URL,
+        body,
+        content_type="multipart/form-data; boundary=xyz",
+        HTTP_X_CSRFTOKEN=CSRF_TOKEN,
     )
 
     assert response.status_code == 404
@@ -87,7 +93,11 @@ def test_too_many_fields_posted_to_an_unknown_page_is_a_400(db):
     body = "&".join(f"f{n}=1" for n in range(1500))
 
     response = _with_csrf_cookie().generic(
-        "POST", UNKNOWN_URL, body, content_type="application/x-www-form-urlencoded", HTTP_X_CSRFTOKEN=CSRF_TOKEN
+        "POST",
+        UNKNOWN_URL,
+        body,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_CSRFTOKEN=CSRF_TOKEN,
     )
 
     assert response.status_code == 400

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import operator_create
 
-PASSWORD_VARIABLE = "HARBOR_OPERATOR_PASSWORD"
+PASSWORD_VARIABLE = "HARBOR_OPERATOR_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 
 
 class Command(BaseCommand):
