@@ -2,8 +2,8 @@ from django.contrib import admin
 
 from config.admin import DepartmentScopedAdmin
 
-from .forms import VettingForm
 from .models import Shift, ShiftSeries, Volunteer
+from .roster.forms import VettingForm
 
 
 class VolunteerAdminForm(VettingForm):

@@ -108,7 +108,17 @@ def test_too_many_fields_posted_to_an_unknown_page_is_a_400(db):
 
 @pytest.mark.parametrize(
     "query",
-    ["q=%00", "q=of%00ficer", "is_active__exact=%00", "o=%00", "%00=1", "departments__id__exact=1%00"],
+    [
+        "q=%00",
+        "q=of%00ficer",
+        "is_active__exact=%00",
+        "o=%00",
+        "%00=1",
+        "departments__id__exact=1%00",
+        # These reached PostgreSQL and failed with a 500 (a field lookup, a choices filter).
+        "username__exact=a%00",
+        "state__exact=%00",
+    ],
 )
 @pytest.mark.parametrize("name", ["accounts_user", "volunteers_volunteer", "referrals_facility"])
 def test_a_nul_byte_in_an_admin_filter_or_search_is_a_400(admin_client, name, query):

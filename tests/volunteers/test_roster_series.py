@@ -214,6 +214,5 @@ def test_daily_task_extends_every_series_and_is_scheduled(volunteer, department)
     app.loader.import_default_modules()
     assert "volunteers.roster.tasks.extend_shift_series" in app.tasks
     assert (
-        app.conf.beat_schedule["extend-shift-series"]["task"]
-        == "volunteers.roster.tasks.extend_shift_series"
+        app.conf.beat_schedule["extend-shift-series"]["task"] == "volunteers.roster.tasks.extend_shift_series"
     )
