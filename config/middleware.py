@@ -7,10 +7,9 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import MiddlewareNotUsed, SuspiciousOperation
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.http.multipartparser import MultiPartParserError
 from django.utils.cache import add_never_cache_headers
 
 
@@ -66,30 +65,6 @@ class RejectNulQueryMiddleware:
                 "This address holds an invalid character (NUL). Please remove it and try again.",
                 content_type="text/plain; charset=utf-8",
             )
-        return self.get_response(request)
-
-
-class RejectUnreadableBodyMiddleware:
-    """400 for a POST whose body cannot be read as a form: a malformed multipart body, too many
-    fields or files (``DATA_UPLOAD_MAX_NUMBER_FIELDS``), too large.
-
-    Django answers these with 400 inside a view, but not when the page does not exist: the 404
-    page's CSRF token check reads the body and the error escapes as a 500 (anyone with a CSRF
-    cookie could cause it). The body is parsed here once, as every view would.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "POST":
-            try:
-                request.POST  # noqa: B018 (parse now, where a failure can be answered)
-            except (MultiPartParserError, SuspiciousOperation):
-                return HttpResponseBadRequest(
-                    "This form could not be read. Please go back and send it again.",
-                    content_type="text/plain; charset=utf-8",
-                )
         return self.get_response(request)
 
 

@@ -62,8 +62,6 @@ MIDDLEWARE = [
     "config.middleware.PermissionsPolicyMiddleware",
     # A NUL byte in a query string is refused with 400 before any view (PostgreSQL refuses it).
     "config.middleware.RejectNulQueryMiddleware",
-    # A body that cannot be read as a form is refused with 400 (not a 500 from the 404 page).
-    "config.middleware.RejectUnreadableBodyMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
