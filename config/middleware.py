@@ -1,5 +1,4 @@
-"""Response headers Django's SecurityMiddleware does not set, requests refused before any view,
-and the benchmarks' query counter."""
+"""Response headers Django's SecurityMiddleware does not set, and the benchmarks' query counter."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
 
@@ -43,29 +42,6 @@ class NoStoreWhenSignedInMiddleware:
         if signed_in or request.user.is_authenticated:
             add_never_cache_headers(response)
         return response
-
-
-class RejectNulQueryMiddleware:
-    """400 for a query string holding a NUL byte (``%00``), before any view or form sees it.
-
-    PostgreSQL cannot store or compare a NUL in text, so a search box or an admin filter that
-    passes one to a query would fail with a 500; no page of Harbor takes a NUL legitimately.
-    Form bodies are checked by the forms themselves (Django's ``ProhibitNullCharactersValidator``
-    and ``config.forms.CleanTextFormMixin``).
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if any(
-            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
-        ):
-            return HttpResponseBadRequest(
-                "This address holds an invalid character (NUL). Please remove it and try again.",
-                content_type="text/plain; charset=utf-8",
-            )
-        return self.get_response(request)
 
 
 class QueryCountMiddleware:
