@@ -54,16 +54,17 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         "get",
         {A: 302, NR: 302, V: 302, **dict.fromkeys([OF, OF2, C, AD, XO, XC], 200)},
     ),
-    # Locked accounts of the coordinator's departments; unlocking `officer` (of `department`).
+    # Locked accounts of the coordinator's (or administrator's) departments; unlocking
+    # `officer` (of `department`). Only an administrator unlocks an administrator (test_lockout).
     (
         "accounts:locked_out_list",
         "get",
-        {A: 302, C: 200, XC: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+        {A: 302, C: 200, XC: 200, AD: 200, **dict.fromkeys([NR, OF, OF2, V, XO], 403)},
     ),
     (
         "accounts:account_unlock",
         "post",
-        {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+        {A: 302, C: 302, XC: 404, AD: 302, **dict.fromkeys([NR, OF, OF2, V, XO], 403)},
     ),
     ("accounts:home", "get", {A: 302, NR: 403, OF: 302, OF2: 302, C: 302, V: 302, AD: 302, XO: 302, XC: 302}),
     ("intake:list", "get", {A: 302, NR: 403, OF: 403, OF2: 403, C: 200, V: 403, AD: 403, XO: 403, XC: 200}),
