@@ -29,6 +29,7 @@ from .choices import (
     OverdoseHistory,
     Pregnancy,
     Substance,
+    SurrenderedItem,
     WarrantCheck,
 )
 
@@ -151,7 +152,13 @@ class Intake(models.Model):
     guardian_relationship = models.CharField(max_length=60, blank=True)
     guardian_consent_at = models.DateTimeField(null=True, blank=True)
     items_surrendered = models.BooleanField("drugs or equipment surrendered", default=False)
-    surrendered_items = models.CharField("what was surrendered", max_length=200, blank=True)
+    # Types only, from a fixed list: never free text (a description is evidence).
+    surrendered_item_types = ArrayField(
+        models.CharField(max_length=20, choices=SurrenderedItem.choices),
+        verbose_name="what was surrendered (types)",
+        default=list,
+        blank=True,
+    )
     surrendered_items_disposed = models.BooleanField(default=False)
 
     # Clinical picture, completed later by the officer, a coordinator or the companion.
@@ -224,6 +231,10 @@ class Intake(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def surrendered_item_types_display(self) -> str:
+        return ", ".join(SurrenderedItem(value).label for value in self.surrendered_item_types)
 
     def minutes_waiting(self, now: datetime | None = None) -> int:
         return int(((now or timezone.now()) - self.arrived_at).total_seconds() // 60)

@@ -181,7 +181,7 @@ def _anonymise_people(*, people: list[Person], now: datetime) -> None:
         notes="",
         medical_concerns="",
         mental_health_concerns="",
-        surrendered_items="",
+        surrendered_item_types=[],
         substances=[],
         last_use_at=None,
         # A minor's consented walk-in must keep a guardian name (intake_minor_has_guardian_consent).

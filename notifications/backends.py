@@ -120,7 +120,10 @@ def send_email(*, to: str, subject: str, body: str, idempotency_key: str) -> str
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
-        headers={"Message-ID": message_id, "X-Harbor-Idempotency-Key": opaque_idempotency_key(idempotency_key)},
+        headers={
+            "Message-ID": message_id,
+            "X-Harbor-Idempotency-Key": opaque_idempotency_key(idempotency_key),
+        },
     )
     connection = get_connection()
     if getattr(connection, "timeout", "") is None:  # SMTP waits for ever unless EMAIL_TIMEOUT is set

@@ -80,7 +80,7 @@ def person_with_history(department, officer, name: str, at, **person_fields) -> 
         notes=f"{name} Quayle from Rockport",
         medical_concerns="Asthma",
         mental_health_concerns="Anxiety",
-        surrendered_items="Two needles",
+        surrendered_item_types=["syringes"],
         substances=["opioids"],
         last_use_at=at - timedelta(hours=3),
     )
@@ -114,7 +114,7 @@ def test_person_past_retention_is_anonymised(department, officer):
 
     intake = person.intakes.get()
     assert (intake.needs, intake.notes, intake.medical_concerns, intake.mental_health_concerns) == ("",) * 4
-    assert intake.surrendered_items == ""
+    assert intake.surrendered_item_types == []
     assert intake.substances == []
     assert intake.last_use_at is None
     # What the figures rest on is kept.
