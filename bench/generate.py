@@ -396,7 +396,8 @@ def statements(size: Size, password_hash: str) -> list[tuple[str, str, tuple]]:
             SELECT gi.id, s.department_id, gi.person_id, gi.arrived_at, s.officer_id, gi.status,
                    gi.close_reason, gi.t_closed, NULL, NULL, gi.close_reason = 'medical_transfer',
                    (ARRAY['none', 'none', 'not_checked', 'proceed'])[1 + gi.h % 4], false, false, '', '',
-                   NULL, gi.h % 7 = 0, CASE WHEN gi.h % 7 = 0 THEN ARRAY['syringes'] ELSE ARRAY[]::varchar[] END, gi.h % 7 = 0,
+                   NULL, gi.h % 7 = 0,
+                   CASE WHEN gi.h % 7 = 0 THEN ARRAY['syringes'] ELSE ARRAY[]::varchar[] END, gi.h % 7 = 0,
                    (CASE gi.h % 4 WHEN 0 THEN ARRAY['opioids'] WHEN 1 THEN ARRAY['alcohol']
                                   WHEN 2 THEN ARRAY['opioids', 'stimulants'] ELSE ARRAY['benzodiazepines']
                     END)::varchar[],
