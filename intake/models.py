@@ -264,6 +264,21 @@ class IntakeEvent(models.Model):
         return f"{self.from_status or '—'} → {self.to_status}"
 
 
+class PersonErasure(models.Model):
+    """A person's record erased at their request (a §2.26-style request), by whom and when.
+
+    The person row stays (anonymised) so that this, the disclosures made before and the access
+    log keep their subject; the accounting of disclosures shows the erasure. Never changed."""
+
+    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="erasure")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    erased_at = models.DateTimeField(default=timezone.now)
+    erased_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"Erasure of {self.erased_at:%Y-%m-%d}"
+
+
 # The plain-language text of the notices, kept with the model so the consent record can store
 # exactly what the person was shown.
 PART2_NOTICE_2_22 = (
