@@ -50,8 +50,7 @@ from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet,
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from accounts.models import Department
-from accounts.models import User
+from accounts.models import Department, User
 from config.history import history_models
 from referrals.models import (
     Disclosure,

@@ -466,6 +466,7 @@ def test_the_command_vacuums_the_tables_it_rewrote(department, officer):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL "
-            "AND relname IN ('intake_person', 'intake_personhistory', 'intake_consent', 'referrals_disclosure')"
+            "AND relname IN "
+            "('intake_person', 'intake_personhistory', 'intake_consent', 'referrals_disclosure')"
         )
         assert len(cursor.fetchall()) == 4
