@@ -77,6 +77,7 @@ from .models import (
 
 ANONYMISED = "Anonymised"
 ANONYMISED_DISCLOSURE = "Anonymised after the retention period"
+ERASED_DISCLOSURE = "Erased on the person's request"
 AGE_BUCKET_YEARS = 5
 
 
@@ -159,7 +160,9 @@ def _age_bucket(person: Person, last_arrival: datetime | None) -> int:
     return min(max(bucket, 1), MAX_AGE)
 
 
-def _anonymise_people(*, people: list[Person], now: datetime) -> None:
+def _anonymise_people(
+    *, people: list[Person], now: datetime, disclosure_text: str = ANONYMISED_DISCLOSURE
+) -> None:
     """Blank what identifies ``people`` (locked by the caller) and describe them in no words."""
     ids = [person.pk for person in people]
     last_arrivals = dict(
@@ -224,7 +227,7 @@ def _anonymise_people(*, people: list[Person], now: datetime) -> None:
         expiry_event=Case(When(expiry_event="", then=Value("")), default=Value(ANONYMISED)),
     )
     # The recipient is a facility or an agency, not the person: kept for the accounting.
-    Disclosure.objects.filter(person_id__in=ids).update(information=ANONYMISED_DISCLOSURE)
+    Disclosure.objects.filter(person_id__in=ids).update(information=disclosure_text)
     # Free text that may name the person or their family.
     Placement.objects.filter(intake__person_id__in=ids).update(transport_by="")
     PlacementAttempt.objects.filter(intake__person_id__in=ids).update(note="")
@@ -382,7 +385,7 @@ def person_erase(*, person: Person, actor: User, now: datetime | None = None) ->
         if Intake.objects.filter(person=locked, status__in=Intake.OPEN_STATUSES).exists():
             raise ErasureRefused("This person has an open walk-in: close it before erasing the record.")
         with pghistory.context(service="person_erase") as history_context:
-            _anonymise_people(people=[locked], now=now)
+            _anonymise_people(people=[locked], now=now, disclosure_text=ERASED_DISCLOSURE)
             _forget_history(person_ids=[locked.pk], keep_context_id=history_context.id)
         return PersonErasure.objects.create(
             person=locked, department_id=locked.department_id, erased_at=now, erased_by=actor

@@ -66,6 +66,7 @@ def test_the_coordinator_erases_a_person_once_confirmed_twice(coordinator, close
     shown = client.get(accounting).text
     assert "Erased on the person&#x27;s request on" in shown or "Erased on the person's request on" in shown
     assert "Harriet" not in shown
+    assert "Erased on the person&#x27;s request</td>" in shown  # the disclosure, without its contents
     assert AccessLogEntry.objects.filter(
         user=coordinator, person_id=person_id, action="edit", record_type="person"
     ).exists()
