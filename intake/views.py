@@ -19,6 +19,7 @@ from accounts.selectors import access_log_for_person
 from accounts.services import access_log_intake, access_log_record
 
 from . import selectors, services
+from .erasure_forms import PersonEraseForm
 from .forms import (
     CloseIntakeForm,
     ConsentForm,
@@ -27,6 +28,7 @@ from .forms import (
     RevokeConsentForm,
 )
 from .models import Intake
+from .retention import ErasureRefused, person_erase
 
 STAFF = (Role.DESK_OFFICER, Role.COORDINATOR)
 
@@ -163,3 +165,39 @@ def person_accounting(request: HttpRequest, person_id: UUID) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "intake/person_accounting.html", context)
+
+
+def person_erase_view(request: HttpRequest, person_id: UUID) -> HttpResponse:
+    """A coordinator erases one person's records on their request (a §2.26-style request):
+    confirmed twice (a box and a typed word), logged in the access log, shown by the accounting."""
+    person = selectors.person_get_for_coordinator(user=request.user, person_id=person_id)
+    form = PersonEraseForm(request.POST if request.method == "POST" else None)
+    refused = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            person_erase(person=person, actor=request.user)
+        except ErasureRefused as error:
+            refused = str(error)
+        else:
+            access_log_record(
+                request=request,
+                action="edit",
+                record_type="person",
+                record_id=person.pk,
+                person=person,
+                department=person.department_id,
+            )
+            messages.success(request, "The person's records were erased. The accounting below records it.")
+            return redirect("intake:person_accounting", person_id=person.pk)
+    else:
+        access_log_record(
+            request=request,
+            action="view",
+            record_type="person",
+            record_id=person.pk,
+            person=person,
+            department=person.department_id,
+        )
+    status = 409 if refused else (400 if request.method == "POST" else 200)
+    context = {"person": person, "form": form, "refused": refused}
+    return render(request, "intake/person_erase.html", context, status=status)

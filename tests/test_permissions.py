@@ -87,6 +87,13 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         "get",
         {A: 302, C: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO, XC], 404)},
     ),
+    # Erasing the person on their request: the same coordinators only (the page; the erasure
+    # itself is tested in tests/intake/test_erasure.py).
+    (
+        "intake:person_erase",
+        "get",
+        {A: 302, C: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO, XC], 404)},
+    ),
     ("volunteers:home", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     # Offers and assignments: a pending offer on the walk-in and an accepted one on another,
     # both sent to `volunteer_user`. Reading an offer link needs no sign-in; anyone else signed
@@ -407,7 +414,7 @@ def _url(request, name: str, walk_in) -> str:
         return reverse(name, kwargs={"intake_id": walk_in.pk})
     if name in {"intake:detail", "intake:edit", "intake:close", "intake:consent"}:
         return reverse(name, kwargs={"intake_id": walk_in.pk})
-    if name == "intake:person_accounting":
+    if name in {"intake:person_accounting", "intake:person_erase"}:
         return reverse(name, kwargs={"person_id": walk_in.person_id})
     if name == "intake:consent_revoke":
         return reverse(name, kwargs={"consent_id": ConsentFactory(intake=walk_in).pk})
