@@ -86,7 +86,9 @@ def history_models() -> list:
 
 def rewriting_history(*models):
     """Context manager: let this thread update and delete rows of the history ``models``
-    (their append-only triggers are ignored for it alone). For retention and key rotation."""
+    (their pgtrigger append-only triggers are ignored for it alone). Only the tables' owner gets
+    past ``harbor_history_guard`` as well: for maintenance run as the owner role. Retention and
+    erasure use ``harbor_forget_history`` instead."""
     return pgtrigger.ignore(*(f"{model._meta.label}:{APPEND_ONLY_TRIGGER}" for model in models))
 
 
