@@ -38,6 +38,23 @@ def sms_outbox(settings):
     InMemorySmsBackend.reset()
 
 
+@pytest.fixture(autouse=True)
+def voice_outbox(settings):
+    """Phone calls go to an in-memory outbox in every test; this fixture returns it."""
+    from notifications.backends import InMemoryVoiceBackend
+
+    settings.HARBOR_VOICE_BACKEND = "notifications.backends.InMemoryVoiceBackend"
+    InMemoryVoiceBackend.reset()
+    yield InMemoryVoiceBackend.outbox
+    InMemoryVoiceBackend.reset()
+
+
+@pytest.fixture(autouse=True)
+def provider_replies_scanned(settings):
+    """What Harbor answers to Twilio (TwiML) is scanned like every other outward text."""
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.phi_scan.ProviderReplyScanMiddleware"]
+
+
 # --- no personal health information leaves Harbor (tests/phi_scan.py) -------------------------
 
 PHI_SCANNER = PhiScanner()
@@ -76,6 +93,9 @@ def phi_scanner():
     from intake.models import Person
     from notifications.models import Notification
 
+    from . import phi_scan
+
+    phi_scan.ACTIVE_SCANNER = PHI_SCANNER
     handler = ScannerLogHandler(PHI_SCANNER)
     logging.getLogger().addHandler(handler)
     post_save.connect(_on_person_saved, sender=Person, dispatch_uid="phi_scan_person")
@@ -94,8 +114,15 @@ def no_phi_leaves_harbor(phi_scanner):
     yield phi_scanner
     from django.core import mail
 
+    from notifications.backends import InMemorySmsBackend, InMemoryVoiceBackend
+
     for message in getattr(mail, "outbox", []):
         phi_scanner.add_text("email", f"{message.subject} {message.body}")
+    # The outboxes are read here too: their own fixtures may be torn down after this one.
+    for text in InMemorySmsBackend.outbox:
+        phi_scanner.add_text("text message", text)
+    for call in InMemoryVoiceBackend.outbox:
+        phi_scanner.add_text("phone call", f"{call.to} {call.body} {call.call_url}")
     leaks = phi_scanner.leaks()
     phi_scanner.clear_texts()
     if leaks:
