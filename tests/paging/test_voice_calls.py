@@ -5,7 +5,7 @@ and posted exactly as Twilio posts them (tests/paging/provider.py); the TwiML is
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
