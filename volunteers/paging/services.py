@@ -597,6 +597,7 @@ def offer_closed_reason(offer: Offer) -> str:
         Offer.Status.EXPIRED: "This request has expired.",
         Offer.Status.WITHDRAWN: TAKEN_REASON,
         Offer.Status.ACCEPTED: "You have already accepted this request.",
+        Offer.Status.UNREACHABLE: "We could not reach you in time, so we asked someone else. Thank you.",
     }.get(offer.status, "This request is closed.")
 
 
