@@ -70,10 +70,11 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     # Voice only: the address of the TwiML the provider fetches when the call is answered (an
     # opaque signed token, never anything about the person). Empty: the body is simply spoken.
-    call_url = models.CharField(max_length=500, blank=True)
+    # (Database defaults: rows written outside the ORM, e.g. by the benchmark's generator, get them.)
+    call_url = models.CharField(max_length=500, blank=True, db_default="")
     # Delivery receipts: when the status last moved after "sent", and the provider's error code.
     status_changed_at = models.DateTimeField(null=True, blank=True)
-    provider_error_code = models.CharField(max_length=20, blank=True)
+    provider_error_code = models.CharField(max_length=20, blank=True, db_default="")
 
     class Meta:
         ordering = ["created_at", "id"]
