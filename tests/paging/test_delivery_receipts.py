@@ -235,3 +235,22 @@ def test_a_text_the_provider_refuses_outright_is_followed_by_a_call_within_a_swe
     with worker():
         sweep_paging()  # a second sweep changes nothing: the call is on its way
     assert len(voice_outbox) == 1
+
+
+def test_an_unreachable_volunteer_who_opens_the_link_later_is_told_why(walk_in, worker):
+    from volunteers.paging.tokens import offer_link
+
+    from ..conftest import client_for
+
+    offer = first_paged(walk_in)
+    phone = str(offer.volunteer.phone)
+    InMemorySmsBackend.undeliverable.add(phone)
+    InMemoryVoiceBackend.unanswered.add(phone)
+    with worker():
+        deliver_receipts()
+    with worker():
+        deliver_receipts()
+
+    response = client_for(offer.volunteer.user).get(offer_link(offer))
+
+    assert "We could not reach you in time, so we asked someone else." in response.content.decode()
