@@ -276,18 +276,26 @@ PHONENUMBER_DEFAULT_REGION = "US"
 # SMS: notifications.backends.TwilioSmsBackend in production, ConsoleSmsBackend in development,
 # InMemorySmsBackend in tests. Email: any Django email backend (django-anymail for providers).
 HARBOR_SMS_BACKEND = env.str("HARBOR_SMS_BACKEND", default="notifications.backends.ConsoleSmsBackend")
+# Voice calls (pages by phone call, and the fallback for an undelivered text): TwilioVoiceBackend
+# in production, ConsoleVoiceBackend in development, InMemoryVoiceBackend in tests.
+HARBOR_VOICE_BACKEND = env.str("HARBOR_VOICE_BACKEND", default="notifications.backends.ConsoleVoiceBackend")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Harbor <harbor@localhost>")
 HARBOR_EMAIL_DOMAIN = env.str("HARBOR_EMAIL_DOMAIN", default="harbor.localhost")
-if HARBOR_SMS_BACKEND.endswith("TwilioSmsBackend") and not (
-    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER
-):
-    raise ImproperlyConfigured(
-        "The Twilio SMS backend needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER."
-    )
+# Where Twilio posts delivery receipts of texts and calls (signed; volunteers/paging/provider_views).
+TWILIO_STATUS_CALLBACK_URL = env.str(
+    "TWILIO_STATUS_CALLBACK_URL", default=HARBOR_SITE_URL.rstrip("/") + "/volunteers/twilio/status/"
+)
+for _backend in (HARBOR_SMS_BACKEND, HARBOR_VOICE_BACKEND):
+    if _backend.startswith("notifications.backends.Twilio") and not (
+        TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER
+    ):
+        raise ImproperlyConfigured(
+            f"{_backend} needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER."
+        )
 
 # --- Harbor ------------------------------------------------------------------------------
 # How long a desk officer may see a walk-in they logged (docs/design.md "The people": a short window).

@@ -25,6 +25,7 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         SMS = "sms", "Text message"
         EMAIL = "email", "Email"
+        VOICE = "voice", "Voice call"
 
     class Kind(models.TextChoices):
         OFFER = "offer", "Companion needed"
@@ -39,6 +40,9 @@ class Notification(models.Model):
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
+        # From the provider's delivery receipts (signed status callbacks), after "sent".
+        DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Not delivered"
         FAILED = "failed", "Failed"
 
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="notifications")
@@ -56,7 +60,7 @@ class Notification(models.Model):
     body = models.TextField()
     idempotency_key = models.CharField(max_length=200, unique=True)
 
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -64,12 +68,21 @@ class Notification(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Voice only: the address of the TwiML the provider fetches when the call is answered (an
+    # opaque signed token, never anything about the person). Empty: the body is simply spoken.
+    # (Database defaults: rows written outside the ORM, e.g. by the benchmark's generator, get them.)
+    call_url = models.CharField(max_length=500, blank=True, db_default="")
+    # Delivery receipts: when the status last moved after "sent", and the provider's error code.
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    provider_error_code = models.CharField(max_length=20, blank=True, db_default="")
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
+            # Whatever the provider has accepted (sent, and the receipts after it) has its id.
             models.CheckConstraint(
-                condition=~Q(status="sent") | ~Q(provider_message_id="") & Q(sent_at__isnull=False),
+                condition=~Q(status__in=["sent", "delivered", "undelivered"])
+                | ~Q(provider_message_id="") & Q(sent_at__isnull=False),
                 name="notification_sent_has_provider_id",
             ),
         ]
@@ -83,7 +96,18 @@ class Notification(models.Model):
                 fields=["claimed_at"], name="notification_sending_idx", condition=Q(status="sending")
             ),
             models.Index(fields=["intake", "created_at"], name="notification_intake_idx"),
+            # Delivery receipts find their message by the provider's id.
+            models.Index(
+                fields=["provider_message_id"],
+                name="notification_provider_id_idx",
+                condition=~Q(provider_message_id=""),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.channel} ({self.status})"
+
+    @property
+    def did_not_arrive(self) -> bool:
+        """The provider could not deliver it, or it was never accepted for sending."""
+        return self.status in (self.Status.UNDELIVERED, self.Status.FAILED)

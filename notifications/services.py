@@ -35,6 +35,15 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(15 * 2 ** (attempts - 1), 600))
 
 
+def message_render(*, channel: str, kind: str, context: dict) -> str:
+    """The words of a message (``templates/notifications/<channel>/<kind>.txt``), from a context
+    that may carry only ``SAFE_CONTEXT_KEYS``; also what a phone call says when answered."""
+    unsafe = set(context) - SAFE_CONTEXT_KEYS
+    if unsafe:
+        raise ValueError(f"Notification context may not carry {sorted(unsafe)}")
+    return render_to_string(f"notifications/{channel}/{kind}.txt", context).strip()
+
+
 def notification_enqueue(
     *,
     recipient: User,
@@ -46,16 +55,16 @@ def notification_enqueue(
     idempotency_key: str,
     intake=None,
     offer=None,
+    call_url: str = "",
 ) -> Notification | None:
     """Write one message in the caller's transaction; send it right after commit.
 
     Returns None when a message with this idempotency key already exists (nothing is written).
-    Refuses context keys outside ``SAFE_CONTEXT_KEYS``.
+    Refuses context keys outside ``SAFE_CONTEXT_KEYS``. A voice message's body (from
+    ``templates/notifications/voice/<kind>.txt``) is what the call says; ``call_url``, when given,
+    is the TwiML address the provider fetches instead (e.g. to listen for a keypress).
     """
-    unsafe = set(context) - SAFE_CONTEXT_KEYS
-    if unsafe:
-        raise ValueError(f"Notification context may not carry {sorted(unsafe)}")
-    body = render_to_string(f"notifications/{channel}/{kind}.txt", context).strip()
+    body = message_render(channel=channel, kind=kind, context=context)
     subject = ""
     if channel == Notification.Channel.EMAIL:
         subject = render_to_string(f"notifications/email/{kind}_subject.txt", context).strip()
@@ -72,6 +81,7 @@ def notification_enqueue(
                 subject=subject,
                 body=body,
                 idempotency_key=idempotency_key,
+                call_url=call_url,
             )
     except IntegrityError:
         if Notification.objects.filter(idempotency_key=idempotency_key).exists():
@@ -107,6 +117,13 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         if notification.channel == Notification.Channel.SMS:
             provider_id = backends.sms_backend().send(
                 to=notification.to, body=notification.body, idempotency_key=notification.idempotency_key
+            )
+        elif notification.channel == Notification.Channel.VOICE:
+            provider_id = backends.voice_backend().call(
+                to=notification.to,
+                body=notification.body,
+                call_url=notification.call_url,
+                idempotency_key=notification.idempotency_key,
             )
         else:
             provider_id = backends.send_email(
@@ -176,3 +193,47 @@ def notifications_redrive(*, now: datetime | None = None, batch: int = 200) -> i
     for notification_id in due:
         notification_send(notification_id=notification_id, now=now)
     return len(due)
+
+
+# --- delivery receipts ------------------------------------------------------------------------
+
+# The provider's words for where a text or a call stands, as Harbor's statuses. Anything else
+# ("queued", "sending", "ringing", "in-progress"…) says nothing new and changes nothing.
+PROVIDER_STATUSES = {
+    # Messages (MessageStatus)
+    "sent": Notification.Status.SENT,
+    "delivered": Notification.Status.DELIVERED,
+    "read": Notification.Status.DELIVERED,
+    "undelivered": Notification.Status.UNDELIVERED,
+    "failed": Notification.Status.FAILED,
+    # Calls (CallStatus): answered is delivered; a call nobody picked up did not reach anyone.
+    "completed": Notification.Status.DELIVERED,
+    "busy": Notification.Status.UNDELIVERED,
+    "no-answer": Notification.Status.UNDELIVERED,
+    "canceled": Notification.Status.UNDELIVERED,
+}
+# Statuses only move forward: a receipt may settle a sent message once; later ones change nothing.
+RECEIPT_FINAL = (Notification.Status.DELIVERED, Notification.Status.UNDELIVERED, Notification.Status.FAILED)
+
+
+def notification_delivery_update(
+    *, provider_message_id: str, provider_status: str, error_code: str = "", now: datetime | None = None
+) -> Notification | None:
+    """Record a delivery receipt: a sent message becomes delivered, undelivered or failed.
+
+    A conditional UPDATE (``status = 'sent'``) makes it idempotent and forward-only: a replayed
+    receipt, a late "sent" after "delivered", or a receipt for a message already settled changes
+    nothing. Returns the updated notification, or None when nothing changed (an unknown id, an
+    unknown or intermediate status). No other side effect: reacting to it is the caller's.
+    """
+    now = now or timezone.now()
+    status = PROVIDER_STATUSES.get((provider_status or "").strip().lower())
+    if status not in RECEIPT_FINAL or not provider_message_id:
+        return None
+    code = "".join(c for c in str(error_code or "") if c.isalnum())[:20]
+    updated = Notification.objects.filter(
+        provider_message_id=provider_message_id[:200], status=Notification.Status.SENT
+    ).update(status=status, status_changed_at=now, provider_error_code=code)
+    if not updated:
+        return None
+    return Notification.objects.filter(provider_message_id=provider_message_id[:200]).order_by("-pk").first()

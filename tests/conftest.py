@@ -39,6 +39,25 @@ def sms_outbox(settings):
     InMemorySmsBackend.reset()
 
 
+@pytest.fixture(autouse=True)
+def voice_outbox(settings):
+    """Phone calls go to an in-memory outbox in every test; this fixture returns it."""
+    from notifications.backends import InMemoryVoiceBackend
+
+    settings.HARBOR_VOICE_BACKEND = "notifications.backends.InMemoryVoiceBackend"
+    InMemoryVoiceBackend.reset()
+    yield InMemoryVoiceBackend.outbox
+    for call in InMemoryVoiceBackend.outbox:
+        PHI_SCANNER.add_text("phone call", f"{call.to} {call.body} {call.call_url}")
+    InMemoryVoiceBackend.reset()
+
+
+@pytest.fixture(autouse=True)
+def provider_replies_scanned(settings):
+    """What Harbor answers to Twilio (TwiML) is scanned like every other outward text."""
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.phi_scan.ProviderReplyScanMiddleware"]
+
+
 # --- no personal health information leaves Harbor (tests/phi_scan.py) -------------------------
 
 PHI_SCANNER = PhiScanner()
@@ -77,6 +96,9 @@ def phi_scanner():
     from intake.models import Person
     from notifications.models import Notification
 
+    from . import phi_scan
+
+    phi_scan.ACTIVE_SCANNER = PHI_SCANNER
     handler = ScannerLogHandler(PHI_SCANNER)
     logging.getLogger().addHandler(handler)
     post_save.connect(_on_person_saved, sender=Person, dispatch_uid="phi_scan_person")

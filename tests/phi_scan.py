@@ -101,3 +101,22 @@ class ScannerLogHandler(logging.Handler):
 
 
 _STANDARD_RECORD_KEYS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+# What Harbor answers to its provider (TwiML: text replies, what a phone call says) is outward
+# text too. The test settings add this middleware; the session fixture points it at the scanner.
+ACTIVE_SCANNER: PhiScanner | None = None
+
+
+class ProviderReplyScanMiddleware:
+    """Tests only: every XML response (TwiML) is collected for the scan."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if ACTIVE_SCANNER is not None and "xml" in content_type and not response.streaming:
+            ACTIVE_SCANNER.add_text(f"reply to {request.path}", response.content.decode(errors="replace"))
+        return response

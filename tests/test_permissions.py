@@ -13,7 +13,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from volunteers.paging.tokens import offer_link
+from volunteers.paging.tokens import offer_link, voice_token
 from volunteers.roster.services import shift_series_create
 
 from .conftest import client_for
@@ -142,6 +142,10 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ),
     # Twilio's webhook needs no sign-in but Twilio's signature: an unsigned post is refused.
     ("volunteers:twilio_inbound", "post", dict.fromkeys(USERS, 403)),
+    # Delivery receipts, and a page by phone call (what it says, the key pressed): the same.
+    ("volunteers:twilio_status", "post", dict.fromkeys(USERS, 403)),
+    ("volunteers:twilio_voice", "post", dict.fromkeys(USERS, 403)),
+    ("volunteers:twilio_voice_answer", "post", dict.fromkeys(USERS, 403)),
     # The delivery log of the walk-in: a coordinator's tool (its officer may see the walk-in: 403).
     (
         "notifications:intake_log",
@@ -410,6 +414,10 @@ def _url(request, name: str, walk_in) -> str:
         "volunteers:assignment_release",
     }:
         return _offer_urls(request, name, walk_in)
+    if name in {"volunteers:twilio_voice", "volunteers:twilio_voice_answer"}:
+        volunteer = request.getfixturevalue("volunteer_user").volunteer
+        token = voice_token(OfferFactory(intake=walk_in, volunteer=volunteer))
+        return reverse(name, kwargs={"token": token})
     if name.startswith("volunteers:paging_") or name == "notifications:intake_log":
         return reverse(name, kwargs={"intake_id": walk_in.pk})
     if name in {"intake:detail", "intake:edit", "intake:close", "intake:consent"}:

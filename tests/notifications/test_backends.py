@@ -7,7 +7,13 @@ from django.core.mail.backends.base import BaseEmailBackend
 from twilio.base.exceptions import TwilioRestException
 
 from notifications import backends
-from notifications.backends import PermanentSendError, TransientSendError, TwilioSmsBackend, send_email
+from notifications.backends import (
+    PermanentSendError,
+    TransientSendError,
+    TwilioSmsBackend,
+    TwilioVoiceBackend,
+    send_email,
+)
 
 
 class FakeTwilioClient:
@@ -21,13 +27,15 @@ class FakeTwilioClient:
         self.http_client = http_client
         self.created = []
         self.messages = self
+        self.calls = self
         FakeTwilioClient.instances.append(self)
 
     def create(self, **kwargs):
         if FakeTwilioClient.error is not None:
             raise FakeTwilioClient.error
         self.created.append(kwargs)
-        return type("Message", (), {"sid": "SM0123456789abcdef0123456789abcdef"})()
+        sid = "CA" if "url" in kwargs or "twiml" in kwargs else "SM"
+        return type("Resource", (), {"sid": sid + "0123456789abcdef0123456789abcdef"})()
 
 
 @pytest.fixture
@@ -35,6 +43,7 @@ def twilio(settings, monkeypatch):
     settings.TWILIO_ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
     settings.TWILIO_AUTH_TOKEN = "test-auth-token"
     settings.TWILIO_FROM_NUMBER = "+19785550000"
+    settings.TWILIO_STATUS_CALLBACK_URL = "https://harbor.example.org/volunteers/twilio/status/"
     monkeypatch.setattr("twilio.rest.Client", FakeTwilioClient)
     FakeTwilioClient.instances = []
     FakeTwilioClient.error = None
@@ -52,7 +61,63 @@ def test_twilio_accepts_and_returns_the_message_sid(twilio):
 
     (client,) = twilio.instances
     assert client.credentials == ("AC0123456789abcdef0123456789abcdef", "test-auth-token")
-    assert client.created == [{"to": "+19785550101", "from_": "+19785550000", "body": "Harbor: hello"}]
+    assert client.created == [
+        {
+            "to": "+19785550101",
+            "from_": "+19785550000",
+            "body": "Harbor: hello",
+            # Delivery receipts come back to Harbor's signed callback.
+            "status_callback": "https://harbor.example.org/volunteers/twilio/status/",
+        }
+    ]
+
+
+def test_the_status_callback_is_the_receipt_view():
+    from django.conf import settings
+    from django.urls import reverse
+
+    receipts = reverse("volunteers:twilio_status")
+    assert settings.TWILIO_STATUS_CALLBACK_URL.endswith(receipts)
+    assert settings.TWILIO_STATUS_CALLBACK_URL.startswith(settings.HARBOR_SITE_URL.rstrip("/"))
+
+
+def test_a_twilio_call_fetches_its_words_from_the_call_url(twilio):
+    sid = TwilioVoiceBackend().call(
+        to="+19785550101",
+        body="This is Harbor.",
+        call_url="https://harbor.example.org/volunteers/twilio/voice/abc/",
+        idempotency_key="offer:1:offer:voice",
+    )
+
+    assert sid.startswith("CA")
+    (client,) = twilio.instances
+    assert client.created == [
+        {
+            "to": "+19785550101",
+            "from_": "+19785550000",
+            "url": "https://harbor.example.org/volunteers/twilio/voice/abc/",
+            "status_callback": "https://harbor.example.org/volunteers/twilio/status/",
+            "status_callback_method": "POST",
+        }
+    ]
+    assert client.http_client.timeout == backends.SEND_TIMEOUT_SECONDS
+
+
+def test_a_twilio_call_without_a_call_url_speaks_its_body(twilio):
+    TwilioVoiceBackend().call(
+        to="+19785550101", body="Nobody has accepted yet.", call_url="", idempotency_key="k"
+    )
+
+    (client,) = twilio.instances
+    (created,) = client.created
+    assert created["twiml"].endswith("<Response><Say>Nobody has accepted yet.</Say><Hangup /></Response>")
+
+
+@pytest.mark.parametrize(("status", "error"), [(503, TransientSendError), (400, PermanentSendError)])
+def test_a_twilio_call_error_is_classified_like_a_text(twilio, status, error):
+    twilio.error = TwilioRestException(status, "https://api.twilio.com/Calls.json", "no", code=21215)
+    with pytest.raises(error):
+        TwilioVoiceBackend().call(to="+19785550101", body="b", call_url="", idempotency_key="k")
 
 
 def test_twilio_calls_are_bounded_in_time(twilio):

@@ -73,6 +73,7 @@ def test_no_message_of_any_kind_carries_personal_health_information(
     on_call_volunteers,
     task_calls,
     sms_outbox,
+    voice_outbox,
     django_capture_on_commit_callbacks,
     caplog,
 ):
@@ -120,6 +121,13 @@ def test_no_message_of_any_kind_carries_personal_health_information(
     placement_admission_confirm(placement=placement, actor=coordinator_with_phone)
     _in_flight(run, follow_up_reminders, now=timezone.now() + timedelta(days=1, hours=1))
 
+    # A fourth walk-in, with every volunteer paged by phone call: the calls say the station only.
+    Volunteer.objects.filter(pk__in=[v.pk for v in on_call_volunteers]).update(
+        channels=Volunteer.Channels.VOICE
+    )
+    _walk_in(department, officer, run)
+    assert voice_outbox
+
     # Anything the on-commit task did not send yet (nothing should be left).
     for pk in Notification.objects.filter(status=Notification.Status.PENDING).values_list("pk", flat=True):
         notification_send(notification_id=pk)
@@ -131,6 +139,7 @@ def test_no_message_of_any_kind_carries_personal_health_information(
 
     texts = [n.subject for n in Notification.objects.all()] + [n.body for n in Notification.objects.all()]
     texts += [sms.body for sms in sms_outbox]
+    texts += [f"{call.body} {call.call_url}" for call in voice_outbox]
     texts += [m.subject for m in mail.outbox] + [m.body for m in mail.outbox]
     texts += [record.getMessage() for record in caplog.records]
     texts += [str(argument) for _, argument in task_calls]
@@ -162,6 +171,10 @@ def test_a_text_message_says_where_and_links_opaquely(
     assert timezone.now() - intake.arrived_at < timedelta(minutes=1)
 
 
+# What Harbor may say by phone call: a page, and the coordinators' escalations.
+VOICE_KINDS = {"offer", "nobody_accepted", "companion_late"}
+
+
 @pytest.mark.parametrize("kind", Notification.Kind.values)
 def test_every_kind_has_its_texts_and_they_reach_only_safe_keys(kind):
     """A template can print only what the context holds, and the context only safe keys."""
@@ -171,6 +184,8 @@ def test_every_kind_has_its_texts_and_they_reach_only_safe_keys(kind):
 
     names = [f"notifications/sms/{kind}.txt", f"notifications/email/{kind}.txt"]
     names.append(f"notifications/email/{kind}_subject.txt")
+    if kind in VOICE_KINDS:
+        names.append(f"notifications/voice/{kind}.txt")
     for name in names:
         source = get_template(name).template.source
         variables = set(re.findall(r"{{\s*([a-z_]+)", source))

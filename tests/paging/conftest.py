@@ -106,3 +106,13 @@ def run_at_once(calls: list[Callable[[], object]]) -> list[object]:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a thread is stuck (a lock never released?)"
     return results
+
+
+@pytest.fixture
+def twilio_account(settings):
+    """Twilio's account token and the public address it calls (tests/paging/provider.py)."""
+    from .provider import SITE, TOKEN
+
+    settings.TWILIO_AUTH_TOKEN = TOKEN
+    settings.HARBOR_SITE_URL = SITE
+    settings.TWILIO_STATUS_CALLBACK_URL = SITE + "/volunteers/twilio/status/"

@@ -115,3 +115,32 @@ def test_names_match_across_case_and_line_breaks():
         "marigold fairweather",
         "fairweather, marigold",
     ]
+
+
+def test_a_name_in_what_harbor_answers_twilio_is_caught(no_phi_leaves_harbor, person, settings):
+    """TwiML (a text reply, what a phone call says) is collected by the test middleware."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from tests.phi_scan import ProviderReplyScanMiddleware
+
+    assert "tests.phi_scan.ProviderReplyScanMiddleware" in settings.MIDDLEWARE
+    say = "<Response><Say>Someone named Marigold Fairweather is waiting</Say></Response>"
+    middleware = ProviderReplyScanMiddleware(lambda request: HttpResponse(say, content_type="text/xml"))
+    middleware(RequestFactory().post("/volunteers/twilio/voice/token/"))
+
+    assert _leaked(no_phi_leaves_harbor, source_prefix="reply to") == ["Marigold Fairweather"]
+
+
+def test_a_name_in_a_phone_call_is_caught(no_phi_leaves_harbor, person, voice_outbox):
+    """Calls placed are collected at the end of the test, from the in-memory voice outbox."""
+    from notifications.backends import InMemoryVoiceBackend
+
+    InMemoryVoiceBackend().call(
+        to="+19785550100", body="For Marigold Fairweather", call_url="", idempotency_key="k"
+    )
+    for call in voice_outbox:
+        no_phi_leaves_harbor.add_text("phone call", call.body)
+
+    assert _leaked(no_phi_leaves_harbor, source_prefix="phone call") == ["Marigold Fairweather"]
+    InMemoryVoiceBackend.reset()  # or the end-of-test collection would (rightly) fail this test

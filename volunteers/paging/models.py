@@ -27,10 +27,13 @@ class Offer(models.Model):
         DECLINED = "declined", "Declined"
         EXPIRED = "expired", "Expired"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        # Every message of the page failed or came back undelivered (calls unanswered).
+        UNREACHABLE = "unreachable", "Could not be reached"
 
     class Source(models.TextChoices):
         WAVE = "wave", "Automatic wave"
         DECLINE = "decline", "Replacing a decline"
+        UNREACHABLE = "unreachable", "Replacing an unreachable volunteer"
         COORDINATOR = "coordinator", "Paged by a coordinator"
 
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="offers")

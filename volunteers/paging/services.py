@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -24,7 +24,7 @@ from notifications.services import notification_enqueue
 from volunteers.models import OFFER_OPEN_FOR, Offer, Volunteer
 
 from .matching import Candidate, rank_volunteers
-from .tokens import offer_link
+from .tokens import offer_link, voice_call_url
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +67,21 @@ def _in_quiet_hours(volunteer: Volunteer, now: datetime, department) -> bool:
 
 def _notify_volunteer(*, volunteer: Volunteer, kind: str, offer: Offer, context: dict, now: datetime) -> None:
     """By the volunteer's chosen channels. Quiet hours hold back only what is not urgent
-    (texts that a request was filled or cancelled go by email then, if there is one)."""
+    (texts that a request was filled or cancelled go by email then, if there is one). A request
+    goes by phone call to those who chose calls (always, or in their quiet hours); everything
+    else they are told by text."""
     user = volunteer.user
-    wants_sms = volunteer.channels in (Volunteer.Channels.SMS, Volunteer.Channels.BOTH) and volunteer.phone
+    choice = volunteer.channels
+    by_call = choice == Volunteer.Channels.VOICE or (
+        choice == Volunteer.Channels.SMS_CALL_AT_NIGHT and _in_quiet_hours(volunteer, now, offer.department)
+    )
+    wants_voice = kind == Notification.Kind.OFFER and by_call and bool(volunteer.phone)
+    texts = (Volunteer.Channels.SMS, Volunteer.Channels.BOTH, Volunteer.Channels.SMS_CALL_AT_NIGHT)
+    wants_sms = (
+        choice in texts or (choice == Volunteer.Channels.VOICE and not wants_voice)
+    ) and volunteer.phone
     wants_email = volunteer.channels in (Volunteer.Channels.EMAIL, Volunteer.Channels.BOTH) and user.email
-    if not wants_sms and not wants_email:  # fall back to whatever we have
+    if not wants_sms and not wants_email and not wants_voice:  # fall back to whatever we have
         wants_sms, wants_email = bool(volunteer.phone), bool(user.email)
     if kind not in URGENT_KINDS and _in_quiet_hours(volunteer, now, offer.department):
         wants_email = wants_email or bool(wants_sms and user.email)
@@ -92,18 +102,40 @@ def _notify_volunteer(*, volunteer: Volunteer, kind: str, offer: Offer, context:
                 intake=offer.intake,
                 offer=offer,
             )
+    if wants_voice:
+        _call_volunteer(volunteer=volunteer, offer=offer)
 
 
-def _notify_coordinators(*, intake: Intake, kind: str, context: dict, key: str) -> int:
-    """Every coordinator of the intake's department, by text if they have a phone, and email."""
+def _call_volunteer(*, volunteer: Volunteer, offer: Offer) -> Notification | None:
+    """Page by phone call: the call says the station's name and listens for 1 or 2 (the TwiML at
+    the offer's signed voice link). One call per offer (idempotency key)."""
+    return notification_enqueue(
+        recipient=volunteer.user,
+        department=offer.department,
+        kind=Notification.Kind.OFFER,
+        channel=Notification.Channel.VOICE,
+        to=str(volunteer.phone),
+        context={"station": offer.department.name},
+        idempotency_key=f"offer:{offer.pk}:{Notification.Kind.OFFER}:{Notification.Channel.VOICE}",
+        intake=offer.intake,
+        offer=offer,
+        call_url=voice_call_url(offer),
+    )
+
+
+def _notify_coordinators(*, intake: Intake, kind: str, context: dict, key: str, voice: bool = False) -> int:
+    """Every coordinator of the intake's department, by text if they have a phone, and email;
+    with ``voice``, by phone call as well (the call speaks templates/notifications/voice/<kind>)."""
     coordinators = User.objects.filter(
         is_active=True, memberships__department=intake.department, memberships__role=Role.COORDINATOR
     ).distinct()
     sent = 0
     for user in coordinators:
+        phone = str(user.phone) if user.phone else ""
         for channel, to in (
-            (Notification.Channel.SMS, str(user.phone) if user.phone else ""),
+            (Notification.Channel.SMS, phone),
             (Notification.Channel.EMAIL, user.email),
+            (Notification.Channel.VOICE, phone if voice else ""),
         ):
             if to and notification_enqueue(
                 recipient=user,
@@ -430,16 +462,128 @@ def offer_decline(*, offer_id: int, volunteer: Volunteer, now: datetime | None =
         offer.status = Offer.Status.DECLINED
         offer.responded_at = now
         offer.save(update_fields=["status", "responded_at"])
-        if intake.status == Intake.Status.WAITING_FOR_COMPANION and intake.companion_needed_at is not None:
-            intake = Intake.objects.select_related("department", "person").get(pk=intake.pk)
-            _make_offers(
-                intake=intake,
-                candidates=rank_volunteers(intake=intake, now=now, limit=1),
-                wave=offer.wave,
-                source=Offer.Source.DECLINE,
-                now=now,
-            )
+        _page_next_candidate(intake=intake, after=offer, source=Offer.Source.DECLINE, now=now)
     return offer
+
+
+def _page_next_candidate(*, intake: Intake, after: Offer, source: str, now: datetime) -> list[Offer]:
+    """An offer closed without a companion (declined, or the volunteer could not be reached):
+    page the next candidate at once if the person is still waiting. The caller holds the intake's
+    lock."""
+    if intake.status == Intake.Status.WAITING_FOR_COMPANION and intake.companion_needed_at is not None:
+        intake = Intake.objects.select_related("department", "person").get(pk=intake.pk)
+        return _make_offers(
+            intake=intake,
+            candidates=rank_volunteers(intake=intake, now=now, limit=1),
+            wave=after.wave,
+            source=source,
+            now=now,
+        )
+    return []
+
+
+# --- delivery receipts ------------------------------------------------------------------------
+
+PAGE_NOT_DELIVERED = (Notification.Status.FAILED, Notification.Status.UNDELIVERED)
+
+
+def offer_delivery_receipt(*, notification_id: int, now: datetime | None = None) -> str:
+    """React to a delivery receipt (``notifications.services.notification_delivery_update``).
+
+    Delivered: the recipient is reachable again (their ``unreachable_since`` is cleared).
+    A page (kind offer) that failed or came back undelivered: a text is followed by a phone call
+    for the same offer if the volunteer has a phone and no call was placed yet; once every
+    message of the page failed (the call too), the offer is ``offer_mark_unreachable``. Returns
+    what was done: "reachable", "calling", "unreachable" or "nothing".
+    """
+    now = now or timezone.now()
+    notification = Notification.objects.filter(pk=notification_id).first()
+    if notification is None:
+        return "nothing"
+    if notification.status == Notification.Status.DELIVERED:
+        Volunteer.objects.filter(user_id=notification.recipient_id, unreachable_since__isnull=False).update(
+            unreachable_since=None
+        )
+        return "reachable"
+    if notification.status not in PAGE_NOT_DELIVERED or notification.offer_id is None:
+        return "nothing"
+    if notification.kind != Notification.Kind.OFFER:
+        return "nothing"
+    return offer_page_undelivered(offer_id=notification.offer_id, now=now)
+
+
+def offer_page_undelivered(*, offer_id: int, now: datetime | None = None) -> str:
+    """A message of this offer's page did not arrive. Lock order: the intake, then the offer.
+
+    Still pending: call the volunteer (once) when a text failed and they have a phone; when no
+    message of the page can still arrive, mark the offer unreachable. Returns "calling",
+    "unreachable" or "nothing" (answered or closed meanwhile, or a message still on its way).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = Offer.objects.filter(pk=offer_id).select_related("volunteer__user").first()
+        if offer is None:
+            return "nothing"
+        Intake.objects.select_for_update(of=("self",)).filter(pk=offer.intake_id).first()
+        offer = (
+            Offer.objects.select_for_update(of=("self",))
+            .select_related("volunteer__user", "department", "intake")
+            .get(pk=offer_id)
+        )
+        if offer.status != Offer.Status.PENDING:
+            return "nothing"
+        page = Notification.objects.filter(offer=offer, kind=Notification.Kind.OFFER)
+        texts_failed = page.filter(channel=Notification.Channel.SMS, status__in=PAGE_NOT_DELIVERED).exists()
+        called = page.filter(channel=Notification.Channel.VOICE).exists()
+        if texts_failed and not called and offer.volunteer.phone:
+            _call_volunteer(volunteer=offer.volunteer, offer=offer)
+            logger.info("paging: offer %s text not delivered, calling", offer.pk)
+            return "calling"
+        if page.exclude(status__in=PAGE_NOT_DELIVERED).exists():
+            return "nothing"
+        offer_mark_unreachable(offer_id=offer_id, now=now)
+    return "unreachable"
+
+
+def offer_mark_unreachable(*, offer_id: int, now: datetime | None = None) -> Offer:
+    """No message of this page reached the volunteer: treat it as unanswerable at once.
+
+    Locks the intake, then the offer. A pending offer becomes ``unreachable`` (like a decline,
+    it pages the next candidate at once through the same path) and the volunteer is flagged to
+    coordinators (``unreachable_since``, kept from the first time). An offer no longer pending is
+    returned unchanged.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = Offer.objects.select_related("intake").get(pk=offer_id)
+        intake = Intake.objects.select_for_update(of=("self",)).get(pk=offer.intake_id)
+        offer = Offer.objects.select_for_update(of=("self",)).select_related("volunteer").get(pk=offer_id)
+        if offer.status != Offer.Status.PENDING:
+            return offer
+        offer.status = Offer.Status.UNREACHABLE
+        offer.responded_at = now
+        offer.save(update_fields=["status", "responded_at"])
+        Volunteer.objects.filter(pk=offer.volunteer_id, unreachable_since__isnull=True).update(
+            unreachable_since=now
+        )
+        logger.info("paging: offer %s unreachable", offer.pk)
+        _page_next_candidate(intake=intake, after=offer, source=Offer.Source.UNREACHABLE, now=now)
+    return offer
+
+
+def offers_undelivered_due(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Pending offers with a page message that did not arrive and none still on its way or
+    delivered: what a receipt would have acted on. The paging sweep's safety net, for messages
+    the provider refused at once (no receipt ever comes) and receipts lost in transit."""
+    now = now or timezone.now()
+    page = Notification.objects.filter(offer=OuterRef("pk"), kind=Notification.Kind.OFFER)
+    return list(
+        Offer.objects.filter(status=Offer.Status.PENDING, expires_at__gt=now)
+        .filter(Exists(page.filter(status__in=PAGE_NOT_DELIVERED)))
+        .exclude(Exists(page.exclude(status__in=PAGE_NOT_DELIVERED)))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def offer_closed_reason(offer: Offer) -> str:
@@ -453,6 +597,7 @@ def offer_closed_reason(offer: Offer) -> str:
         Offer.Status.EXPIRED: "This request has expired.",
         Offer.Status.WITHDRAWN: TAKEN_REASON,
         Offer.Status.ACCEPTED: "You have already accepted this request.",
+        Offer.Status.UNREACHABLE: "We could not reach you in time, so we asked someone else. Thank you.",
     }.get(offer.status, "This request is closed.")
 
 

@@ -13,8 +13,11 @@ def page_intake(intake_id: str) -> None:
 
 @shared_task(ignore_result=True)
 def sweep_paging() -> None:
-    """Every few seconds: due waves and escalations, expired offers, late companions."""
+    """Every few seconds: due waves and escalations, pages that reached nobody (a text refused
+    by the provider, a lost receipt), expired offers, late companions."""
     for intake_id in services.paging_due_intake_ids():
         services.paging_advance(intake_id=intake_id)
+    for offer_id in services.offers_undelivered_due():
+        services.offer_page_undelivered(offer_id=offer_id)
     services.offers_expire()
     services.arrival_checks()

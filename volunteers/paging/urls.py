@@ -18,6 +18,9 @@ urlpatterns = [
     path("paging/<uuid:intake_id>/release/", views.paging_release, name="paging_release"),
     # Provider callbacks (signed by Twilio).
     path("twilio/sms/", provider_views.twilio_inbound, name="twilio_inbound"),
+    path("twilio/status/", provider_views.twilio_status, name="twilio_status"),
+    path("twilio/voice/<str:token>/", provider_views.twilio_voice, name="twilio_voice"),
+    path("twilio/voice/<str:token>/answer/", provider_views.twilio_voice_answer, name="twilio_voice_answer"),
 ]
 
 # Mounted under /intake/ in the intake namespace by config/urls.py: the desk logs and closes a

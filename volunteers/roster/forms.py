@@ -217,7 +217,9 @@ class PreferencesForm(CleanTextFormMixin, CrispyFormMixin, forms.ModelForm):
         labels = {"channels": "Page me by", "call_any_time": "Call me any time, even when I'm not on a shift"}
         help_texts = {
             "quiet_hours_start": "No texts that a request was filled or cancelled in these hours. "
-            "Requests while you are on call always come through.",
+            "Requests while you are on call always come through (by a call, if you choose "
+            "\u201ca call at night\u201d).",
+            "channels": "A call says only the station's name; press 1 to accept or 2 to decline.",
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -236,6 +238,18 @@ class PreferencesForm(CleanTextFormMixin, CrispyFormMixin, forms.ModelForm):
         channels = data.get("channels")
         if channels in (Volunteer.Channels.SMS, Volunteer.Channels.BOTH) and not data.get("phone"):
             self.add_error("phone", "A phone number is needed to be paged by text message.")
+        if channels in (Volunteer.Channels.VOICE, Volunteer.Channels.SMS_CALL_AT_NIGHT) and not data.get(
+            "phone"
+        ):
+            self.add_error("phone", "A phone number is needed to be paged by phone call.")
+        if (
+            channels == Volunteer.Channels.SMS_CALL_AT_NIGHT
+            and start is None
+            and not self.has_error("quiet_hours_end")
+        ):
+            self.add_error(
+                "quiet_hours_start", "Give your quiet hours: that is when we call instead of texting."
+            )
         if channels in (Volunteer.Channels.EMAIL, Volunteer.Channels.BOTH) and not self.instance.user.email:
             self.add_error("channels", "Your account has no email address; ask your coordinator to add one.")
         return data

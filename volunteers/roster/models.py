@@ -44,6 +44,9 @@ class Volunteer(models.Model):
         SMS = "sms", "Text message"
         EMAIL = "email", "Email"
         BOTH = "both", "Text message and email"
+        VOICE = "voice", "Voice call"
+        # A call is what wakes someone at night: texts by day, a call in the quiet hours.
+        SMS_CALL_AT_NIGHT = "sms_night", "Text message, and a call at night (in my quiet hours)"
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="volunteer")
     departments = models.ManyToManyField(Department, related_name="volunteers")
@@ -58,6 +61,9 @@ class Volunteer(models.Model):
     home_town = models.CharField(max_length=100, blank=True)
     call_any_time = models.BooleanField("call me any time", default=False)
     is_active = models.BooleanField(default=True)
+    # Since when no page reached them on any channel (undelivered texts, unanswered calls), shown
+    # to coordinators; cleared when a message to them is delivered again.
+    unreachable_since = models.DateTimeField(null=True, blank=True, editable=False)
     # The secret in the URL of the volunteer's private calendar feed; rotated on request.
     calendar_token = models.CharField(max_length=43, unique=True, default=new_calendar_token, editable=False)
     background_check_on = models.DateField(null=True, blank=True)
