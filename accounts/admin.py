@@ -14,8 +14,22 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(DjangoUserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "display_name", "email", "is_active", "last_login"]
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("Harbor", {"fields": ["display_name"]}))
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Harbor", {"fields": ["display_name", "phone", "phone_verified_at", "email_verified_at"]}),
+    )
+    # Proved only by a code the user enters (their contact settings page).
+    readonly_fields = ["phone_verified_at", "email_verified_at"]
     actions = ["reset_two_factor"]
+
+    def save_model(self, request, obj, form, change):
+        # A changed number or address has not been proved to reach the user: pages stop going
+        # there until they verify it again.
+        if "phone" in form.changed_data:
+            obj.phone_verified_at = None
+        if "email" in form.changed_data:
+            obj.email_verified_at = None
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Reset two-factor sign-in (lost phone): they set it up again")
     def reset_two_factor(self, request, queryset):

@@ -20,6 +20,13 @@ class VolunteerAdmin(admin.ModelAdmin):
     filter_horizontal = ["departments"]
     # The calendar secret is never shown: a volunteer rotates it from their own page.
     exclude = ["calendar_token"]
+    # Proved only by a code the volunteer enters on their settings page.
+    readonly_fields = ["phone_verified_at"]
+
+    def save_model(self, request, obj, form, change):
+        if "phone" in form.changed_data:  # a new number is not proved to reach them
+            obj.phone_verified_at = None
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ShiftSeries)

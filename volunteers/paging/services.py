@@ -66,19 +66,21 @@ def _in_quiet_hours(volunteer: Volunteer, now: datetime, department) -> bool:
 
 
 def _notify_volunteer(*, volunteer: Volunteer, kind: str, offer: Offer, context: dict, now: datetime) -> None:
-    """By the volunteer's chosen channels. Quiet hours hold back only what is not urgent
-    (texts that a request was filled or cancelled go by email then, if there is one)."""
+    """By the volunteer's chosen channels, verified ones only (a page to an unproved number may
+    reach a stranger). Quiet hours hold back only what is not urgent (texts that a request was
+    filled or cancelled go by email then, if there is a verified one)."""
     user = volunteer.user
-    wants_sms = volunteer.channels in (Volunteer.Channels.SMS, Volunteer.Channels.BOTH) and volunteer.phone
-    wants_email = volunteer.channels in (Volunteer.Channels.EMAIL, Volunteer.Channels.BOTH) and user.email
-    if not wants_sms and not wants_email:  # fall back to whatever we have
-        wants_sms, wants_email = bool(volunteer.phone), bool(user.email)
+    phone, email = volunteer.verified_phone, user.verified_email
+    wants_sms = volunteer.channels in (Volunteer.Channels.SMS, Volunteer.Channels.BOTH) and phone
+    wants_email = volunteer.channels in (Volunteer.Channels.EMAIL, Volunteer.Channels.BOTH) and email
+    if not wants_sms and not wants_email:  # fall back to whatever verified contact we have
+        wants_sms, wants_email = bool(phone), bool(email)
     if kind not in URGENT_KINDS and _in_quiet_hours(volunteer, now, offer.department):
-        wants_email = wants_email or bool(wants_sms and user.email)
+        wants_email = wants_email or bool(wants_sms and email)
         wants_sms = False
     for channel, to in (
-        (Notification.Channel.SMS, wants_sms and str(volunteer.phone)),
-        (Notification.Channel.EMAIL, wants_email and user.email),
+        (Notification.Channel.SMS, wants_sms and phone),
+        (Notification.Channel.EMAIL, wants_email and email),
     ):
         if to:
             notification_enqueue(
@@ -95,15 +97,15 @@ def _notify_volunteer(*, volunteer: Volunteer, kind: str, offer: Offer, context:
 
 
 def _notify_coordinators(*, intake: Intake, kind: str, context: dict, key: str) -> int:
-    """Every coordinator of the intake's department, by text if they have a phone, and email."""
+    """Every coordinator of the intake's department, by text and e-mail, each only if verified."""
     coordinators = User.objects.filter(
         is_active=True, memberships__department=intake.department, memberships__role=Role.COORDINATOR
     ).distinct()
     sent = 0
     for user in coordinators:
         for channel, to in (
-            (Notification.Channel.SMS, str(user.phone) if user.phone else ""),
-            (Notification.Channel.EMAIL, user.email),
+            (Notification.Channel.SMS, user.verified_phone),
+            (Notification.Channel.EMAIL, user.verified_email),
         ):
             if to and notification_enqueue(
                 recipient=user,
