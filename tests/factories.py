@@ -37,6 +37,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    phone = ""
     # Contacts are verified by default, so pages reach them; ``UserFactory(unverified=True)``
     # for a user who has not entered the codes yet.
     email_verified_at = factory.LazyAttribute(lambda u: timezone.now() if u.email else None)
