@@ -253,9 +253,7 @@ def test_saving_the_same_number_keeps_it_verified(volunteer_user):
 # --- "Send me a test page" --------------------------------------------------------------------
 
 
-def test_a_test_page_goes_by_each_verified_channel_and_shows_its_delivery(
-    volunteer_user, sends, sms_outbox
-):
+def test_a_test_page_goes_by_each_verified_channel_and_shows_its_delivery(volunteer_user, sends, sms_outbox):
     client = client_for(volunteer_user)
     Volunteer.objects.filter(pk=volunteer_user.volunteer.pk).update(channels=Volunteer.Channels.SMS)
 
