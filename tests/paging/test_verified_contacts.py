@@ -128,7 +128,7 @@ def paged(department, officer, worker):
 
 
 def test_yes_from_the_volunteers_verified_number_accepts(paged):
-    walk_in, offer = paged
+    _walk_in, offer = paged
 
     reply = text("YES", str(offer.volunteer.phone))
 
@@ -150,7 +150,7 @@ def test_the_stranger_behind_a_mistyped_number_cannot_accept(paged):
 
 
 def test_no_from_an_unverified_number_changes_nothing(paged):
-    walk_in, offer = paged
+    _walk_in, offer = paged
     Volunteer.objects.filter(pk=offer.volunteer_id).update(phone_verified_at=None)
 
     reply = text("NO", str(offer.volunteer.phone))
@@ -162,7 +162,7 @@ def test_no_from_an_unverified_number_changes_nothing(paged):
 def test_a_number_another_volunteer_also_claims_answers_nothing(department, paged):
     """Two volunteers with the same verified number (a shared phone): whose answer it is cannot
     be told, so it counts for neither."""
-    walk_in, offer = paged
+    _walk_in, offer = paged
     ben = volunteer_on_call(department, name="ben")
     Volunteer.objects.filter(pk=ben.pk).update(phone=offer.volunteer.phone)  # and verified
 
@@ -173,7 +173,7 @@ def test_a_number_another_volunteer_also_claims_answers_nothing(department, page
 
 
 def test_a_verified_volunteer_cannot_answer_someone_elses_offer(department, paged):
-    walk_in, offer = paged
+    _walk_in, offer = paged
     ben = volunteer_on_call(department, name="ben")  # verified, on call, but not paged
 
     reply = text("YES", str(ben.phone))
@@ -217,7 +217,7 @@ def test_desk_officers_see_no_volunteer_numbers(officer, paged):
 
 
 def test_a_coordinator_of_another_department_cannot_open_the_panel(other_coordinator, paged):
-    walk_in, offer = paged
+    walk_in, _offer = paged
 
     response = client_for(other_coordinator).get(
         reverse("volunteers:paging_panel", kwargs={"intake_id": walk_in.pk})
