@@ -80,9 +80,9 @@ def contact(request: HttpRequest) -> HttpResponse:
 def contact_code_send(request: HttpRequest) -> HttpResponse:
     """Text (or e-mail) the coordinator a code for their phone number (or address) on record."""
     form = ContactCodeSendForm(request.POST)
-    if not form.is_valid():
+    if not form.is_valid():  # not posted by the page's buttons
         messages.error(request, "Choose the phone or the e-mail address to verify.")
-        return _staff_contact_page(request, status=400)
+        return redirect("notifications:contact")
     user = request.user
     channel = form.cleaned_data["channel"]
     value = (str(user.phone) if user.phone else "") if channel == "sms" else user.email
@@ -102,9 +102,10 @@ def contact_verify(request: HttpRequest) -> HttpResponse:
     """The coordinator enters the code: the number or address is verified if it is right."""
     user = request.user
     form = ContactCodeForm(request.POST)
+    if "channel" in form.errors:  # not posted by the page's form
+        messages.error(request, "Choose the phone or the e-mail address to verify.")
+        return redirect("notifications:contact")
     if not form.is_valid():
-        if "channel" in form.errors:
-            messages.error(request, "Choose the phone or the e-mail address to verify.")
         return _staff_contact_page(request, code_form=form, status=400)
     channel = form.cleaned_data["channel"]
     value = (str(user.phone) if user.phone else "") if channel == "sms" else user.email

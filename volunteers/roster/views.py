@@ -437,9 +437,9 @@ def contact_code_send(request: HttpRequest) -> HttpResponse:
     """Text (or e-mail) the volunteer a code for the phone number (or address) on record."""
     volunteer = _own_volunteer(request)
     form = ContactCodeSendForm(request.POST)
-    if not form.is_valid():
+    if not form.is_valid():  # not posted by the page's buttons
         messages.error(request, "Choose the phone or the e-mail address to verify.")
-        return _preferences_page(request, volunteer, status=400)
+        return redirect("volunteers:preferences")
     try:
         sent_to = roster_services.volunteer_contact_code_send(
             volunteer=volunteer, channel=form.cleaned_data["channel"]
@@ -457,9 +457,10 @@ def contact_verify(request: HttpRequest) -> HttpResponse:
     """The volunteer enters the code we sent: right, and pages may go there."""
     volunteer = _own_volunteer(request)
     form = ContactCodeForm(request.POST)
+    if "channel" in form.errors:  # not posted by the page's form
+        messages.error(request, "Choose the phone or the e-mail address to verify.")
+        return redirect("volunteers:preferences")
     if not form.is_valid():
-        if "channel" in form.errors:
-            messages.error(request, "Choose the phone or the e-mail address to verify.")
         return _preferences_page(request, volunteer, code_form=form, status=400)
     channel = form.cleaned_data["channel"]
     try:
