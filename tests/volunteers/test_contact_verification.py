@@ -69,6 +69,14 @@ def test_the_urls_are_named():
     assert reverse("volunteers:test_page") == TEST_PAGE
 
 
+def test_the_home_page_says_they_cannot_be_paged_until_they_verify(client, newcomer, volunteer_user):
+    page = client.get("/volunteers/").content.decode()
+
+    assert "We cannot page you yet" in page
+    assert 'href="/volunteers/preferences/#contact-methods"' in page
+    assert 'id="contact-unverified"' not in client_for(volunteer_user).get("/volunteers/").content.decode()
+
+
 def test_the_settings_page_says_what_is_not_verified(client):
     page = client.get(PREFERENCES).content.decode()
 
@@ -278,6 +286,8 @@ def test_a_test_page_not_yet_sent_shows_pending(volunteer_user, monkeypatch):
 
     assert 'data-status="pending">Pending<' in page
     assert 'hx-trigger="every 3s"' in page  # it refreshes itself until delivered
+    refreshed = client.get(PREFERENCES, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="test-pages")
+    assert refreshed.content.decode().lstrip().startswith('<section class="card mb-4" id="test-pages"')
 
 
 def test_a_failed_test_page_says_so(volunteer_user, sends):

@@ -1,6 +1,9 @@
 """Provider callbacks for paging: a volunteer answering a page by text message (Twilio's webhook).
 
-Every request must carry Twilio's signature (``notifications.twilio.signed_by_twilio``). The
+Every request must carry Twilio's signature (``notifications.twilio.signed_by_twilio``). An
+answer counts only from a number its volunteer has verified, and only for that volunteer's own
+offer (``selectors.offer_for_sms_reply``); anything else gets the same neutral reply and changes
+nothing, so the stranger behind a mistyped number cannot accept in a volunteer's name. The
 webhook answers with TwiML in plain words and says nothing about the person: the station's name
 and the volunteer's own link are all a reply carries (docs: privacy).
 """
