@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+import pghistory
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -11,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
+
+from config.history import track_changes
 
 
 def validate_time_zone(value: str) -> None:
@@ -33,7 +36,7 @@ class Department(models.Model):
     phone = PhoneNumberField(blank=True)
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
 
-    # Paging settings (DESIGN.md "Matching a companion").
+    # Paging settings (docs/design.md "Matching a companion").
     wave_size = models.PositiveSmallIntegerField(
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(20)],
@@ -60,7 +63,7 @@ class Department(models.Model):
         help_text="Minutes a companion has to arrive after accepting before a reminder is sent.",
     )
 
-    # Follow-ups after admission, in days (DESIGN.md: +1, +7, +30, +90).
+    # Follow-ups after admission, in days (docs/design.md "Workflow and states").
     follow_up_days = ArrayField(
         models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(730)]),
         default=default_follow_up_days,
@@ -111,8 +114,27 @@ class Role(models.TextChoices):
 ROLE_PRECEDENCE = [Role.ADMINISTRATOR, Role.COORDINATOR, Role.DESK_OFFICER, Role.VOLUNTEER]
 
 
+# Security events of an account that change no column of its own (a reset second factor): kept
+# in the change history like a membership grant, with who, when and why in the event's context.
+TWO_FACTOR_RESET_EVENT = "two_factor.reset"
+OPERATOR_CREATED_EVENT = "operator.created"
+
+
+@pghistory.track(
+    pghistory.ManualEvent(TWO_FACTOR_RESET_EVENT),
+    pghistory.ManualEvent(OPERATOR_CREATED_EVENT),
+    fields=["username"],
+    model_name="UserAccountEvent",
+    obj_field=pghistory.ObjForeignKey(related_name="account_events"),
+    append_only=True,
+)
 class User(AbstractUser):
-    """A unique account for one human being (accounts are never shared)."""
+    """A unique account for one human being (accounts are never shared).
+
+    ``is_superuser`` is for the operator's own account only (``manage.py create_operator``):
+    a department's administrators hold the administrator role, whose admin permissions are
+    given by ``accounts.backends.AdministratorPermissionBackend`` and scoped to its departments.
+    """
 
     display_name = models.CharField(max_length=150, blank=True)
     # Where coordinators are paged when nobody accepts (volunteers keep theirs on their profile).
@@ -152,8 +174,14 @@ class User(AbstractUser):
         return str(self.phone) if self.phone and self.phone_verified_at else ""
 
 
+@track_changes(model_name="MembershipHistory")
 class Membership(models.Model):
-    """A user's role in one department. A user may hold roles in several departments."""
+    """A user's role in one department. A user may hold roles in several departments.
+
+    Granted and revoked only through ``accounts.services`` (``membership_grant``,
+    ``membership_revoke``): every insert and delete is kept in ``MembershipHistory`` with who
+    made it and when, and shown on the user's admin page.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
@@ -171,7 +199,8 @@ class Membership(models.Model):
 
 
 class AccessLogEntry(models.Model):
-    """One view, print, edit or export of a personal record (42 CFR Part 2 audit; DESIGN.md).
+    """One view, print, edit or export of a personal record (42 CFR Part 2 audit; docs/design.md
+    "Privacy and law").
 
     Append-only: a database trigger refuses UPDATE and DELETE (migration 0005), so not even the
     application's own database role can rewrite history. Paths carry opaque ids only.

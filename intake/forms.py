@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from config.forms import DATE_INPUT, DATETIME_INPUT, CleanTextFormMixin, CrispyFormMixin
 
-from .choices import Language
+from .choices import Language, SurrenderedItem
 from .models import ADULT_AGE, MAX_AGE, Consent, Intake, Person, age_on
 
 PERSON_CHOICE_ERROR = "That earlier record could not be linked. Please choose again."
@@ -62,7 +62,12 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
         label="The parent or guardian has given consent for the program to help", required=False
     )
     items_surrendered = forms.BooleanField(label="Drugs or equipment surrendered (no charge)", required=False)
-    surrendered_items = forms.CharField(label="What kind (type only)", max_length=200, required=False)
+    surrendered_item_types = forms.MultipleChoiceField(
+        label="What kind (type only)",
+        choices=SurrenderedItem.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
     surrendered_items_disposed = forms.BooleanField(label="Disposed of", required=False)
 
     # The officer's answer when the person may have been here before: "" (not asked yet),
@@ -94,8 +99,8 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
                     "guardian_consent",
                     "Someone under 18 needs a parent or guardian's consent before we continue.",
                 )
-        if data.get("items_surrendered") and not data.get("surrendered_items"):
-            self.add_error("surrendered_items", "Say what kind of items were surrendered (type only).")
+        if data.get("items_surrendered") and not data.get("surrendered_item_types"):
+            self.add_error("surrendered_item_types", "Say what kind of items were surrendered (type only).")
         if self.has_error("person_choice"):
             # A hidden field: its own error would never be shown to the officer.
             self.add_error(None, PERSON_CHOICE_ERROR)
@@ -130,7 +135,7 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
             "guardian_name": data["guardian_name"] if under_18 else "",
             "guardian_relationship": data["guardian_relationship"] if under_18 else "",
             "items_surrendered": surrendered,
-            "surrendered_items": data["surrendered_items"] if surrendered else "",
+            "surrendered_item_types": data["surrendered_item_types"] if surrendered else [],
             "surrendered_items_disposed": data["surrendered_items_disposed"] if surrendered else False,
         }
 
@@ -209,6 +214,30 @@ class IntakeDetailsForm(CleanTextFormMixin, CrispyFormMixin, forms.ModelForm):
         if value and value > timezone.now() + timedelta(minutes=5):
             raise ValidationError("The last use cannot be in the future.")
         return value
+
+
+class CompanionDetailsForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
+    """What the companion may correct (minimum necessary): the first name the person goes by, the
+    language to speak with them, and what they need from a companion."""
+
+    first_name = forms.CharField(max_length=Person._meta.get_field("first_name").max_length)
+    companion_language = forms.ChoiceField(
+        label="Language", choices=Intake._meta.get_field("companion_language").choices
+    )
+    needs = forms.CharField(
+        label="Needs and preferences",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    @staticmethod
+    def initial_for(intake: Intake) -> dict:
+        return {
+            "first_name": intake.person.first_name,
+            "companion_language": intake.companion_language,
+            "needs": intake.needs,
+        }
 
 
 class CloseIntakeForm(forms.Form):

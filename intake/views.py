@@ -19,6 +19,7 @@ from accounts.selectors import access_log_for_person
 from accounts.services import access_log_intake, access_log_record
 
 from . import selectors, services
+from .erasure_forms import PersonEraseForm
 from .forms import (
     CloseIntakeForm,
     ConsentForm,
@@ -27,6 +28,7 @@ from .forms import (
     RevokeConsentForm,
 )
 from .models import Intake
+from .retention import ErasureRefused, person_erase
 
 STAFF = (Role.DESK_OFFICER, Role.COORDINATOR)
 
@@ -74,8 +76,8 @@ def intake_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 
 
 def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
-    """Complete the rest of the record: the officer within their window, a coordinator, or the
-    assigned companion."""
+    """Complete the rest of the record: the officer within their window, or a coordinator. (The
+    companion corrects only the minimum necessary, from their assignment.)"""
     intake = selectors.intake_get_for_editing(user=request.user, intake_id=intake_id)
     access_log_intake(request=request, intake=intake, action="edit" if request.method == "POST" else "view")
     person_form = PersonDetailsForm(request.POST or None, instance=intake.person, prefix="person")
@@ -107,13 +109,7 @@ def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 
 
 def _back_from_edit(user, intake: Intake) -> str:
-    """The intake page for staff; the assignment page for the companion (who has no intake page)."""
-    if selectors.intakes_visible_to(user=user).filter(pk=intake.pk).exists():
-        return reverse("intake:detail", kwargs={"intake_id": intake.pk})
-    return reverse(
-        "volunteers:assignment",
-        kwargs={"offer_id": selectors.companion_assignment_id(user=user, intake_id=intake.pk)},
-    )
+    return reverse("intake:detail", kwargs={"intake_id": intake.pk})
 
 
 def consent_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
@@ -169,3 +165,39 @@ def person_accounting(request: HttpRequest, person_id: UUID) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "intake/person_accounting.html", context)
+
+
+def person_erase_view(request: HttpRequest, person_id: UUID) -> HttpResponse:
+    """A coordinator erases one person's records on their request (a §2.26-style request):
+    confirmed twice (a box and a typed word), logged in the access log, shown by the accounting."""
+    person = selectors.person_get_for_coordinator(user=request.user, person_id=person_id)
+    form = PersonEraseForm(request.POST if request.method == "POST" else None)
+    refused = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            person_erase(person=person, actor=request.user)
+        except ErasureRefused as error:
+            refused = str(error)
+        else:
+            access_log_record(
+                request=request,
+                action="edit",
+                record_type="person",
+                record_id=person.pk,
+                person=person,
+                department=person.department_id,
+            )
+            messages.success(request, "The person's records were erased. The accounting below records it.")
+            return redirect("intake:person_accounting", person_id=person.pk)
+    else:
+        access_log_record(
+            request=request,
+            action="view",
+            record_type="person",
+            record_id=person.pk,
+            person=person,
+            department=person.department_id,
+        )
+    status = 409 if refused else (400 if request.method == "POST" else 200)
+    context = {"person": person, "form": form, "refused": refused}
+    return render(request, "intake/person_erase.html", context, status=status)

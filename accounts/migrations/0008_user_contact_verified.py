@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0006_department_retention_years'),
+        ('accounts', '0007_membership_history_account_events'),
     ]
 
     operations = [
