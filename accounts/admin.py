@@ -105,15 +105,32 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "display_name", "email", "is_active", "last_login"]
     list_filter = ["is_active"]
     actions = ["reset_two_factor"]
-    readonly_fields = ["last_login", "date_joined"]
+    # The verified times are proved only by a code the user enters (their contact settings page).
+    readonly_fields = ["last_login", "date_joined", "phone_verified_at", "email_verified_at"]
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
         ("First role", {"fields": ("department", "role")}),
     )
-    operator_fieldsets = (*DjangoUserAdmin.fieldsets, ("Harbor", {"fields": ["display_name", "phone"]}))
+    operator_fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Harbor", {"fields": ["display_name", "phone", "phone_verified_at", "email_verified_at"]}),
+    )
     administrator_fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name", "display_name", "email", "phone")}),
+        (
+            "Personal info",
+            {
+                "fields": (
+                    "first_name",
+                    "last_name",
+                    "display_name",
+                    "email",
+                    "email_verified_at",
+                    "phone",
+                    "phone_verified_at",
+                )
+            },
+        ),
         ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
     )
 
@@ -153,6 +170,12 @@ class UserAdmin(DjangoUserAdmin):
 
     @transaction.atomic
     def save_model(self, request, obj, form, change) -> None:
+        # A changed number or address has not been proved to reach the user: pages stop going
+        # there until they verify it again.
+        if change and "phone" in form.changed_data:
+            obj.phone_verified_at = None
+        if change and "email" in form.changed_data:
+            obj.email_verified_at = None
         super().save_model(request, obj, form, change)
         if not change:
             membership_grant(

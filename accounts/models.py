@@ -139,6 +139,12 @@ class User(AbstractUser):
     display_name = models.CharField(max_length=150, blank=True)
     # Where coordinators are paged when nobody accepts (volunteers keep theirs on their profile).
     phone = PhoneNumberField(blank=True)
+    # When the phone number and the e-mail address were last proved to reach this user (a code
+    # sent there and entered back: notifications.verification). Cleared whenever the value
+    # changes; nothing is paged to an address that is not verified. The e-mail address is the
+    # user's in every role, so a volunteer's e-mail is verified here too.
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["username"]
@@ -156,6 +162,16 @@ class User(AbstractUser):
         """How a user is named on every page: for lists that fetch these four values without
         loading the user (the live board)."""
         return display_name or f"{first_name} {last_name}".strip() or username
+
+    @property
+    def verified_email(self) -> str:
+        """The e-mail address pages may go to: only once verified."""
+        return self.email if self.email and self.email_verified_at else ""
+
+    @property
+    def verified_phone(self) -> str:
+        """The staff phone number (E.164) pages may go to: only once verified."""
+        return str(self.phone) if self.phone and self.phone_verified_at else ""
 
 
 @track_changes(model_name="MembershipHistory")

@@ -182,3 +182,31 @@ def user_deactivate(*, user: User, actor: User) -> None:
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
     logger.info("Account %s deactivated by %s", user.pk, actor.pk)
+
+
+# --- a user's own contact details (DESIGN.md "Notifications": verified before use) ------------
+
+
+def user_update_phone(*, user: User, phone) -> User:
+    """Set the user's own phone number (where coordinators are paged). A changed number is not
+    verified any more. Locks the user's row."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if str(locked.phone or "") != str(phone or ""):
+            locked.phone = phone
+            locked.phone_verified_at = None
+            locked.save(update_fields=["phone", "phone_verified_at"])
+    return locked
+
+
+def user_contact_mark_verified(*, user: User, channel: str, value: str, at) -> bool:
+    """Record that ``value`` (the user's phone, ``channel="sms"``, or e-mail) reaches the user —
+    only if it is still the user's value (it may have changed since the code was sent). One
+    conditional UPDATE; returns whether it was recorded."""
+    if channel == "sms":
+        return bool(User.objects.filter(pk=user.pk, phone=value).update(phone_verified_at=at))
+    if channel == "email":
+        return bool(
+            User.objects.filter(pk=user.pk, email=value).exclude(email="").update(email_verified_at=at)
+        )
+    return False

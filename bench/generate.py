@@ -122,9 +122,9 @@ def statements(size: Size, password_hash: str) -> list[tuple[str, str, tuple]]:
             "users",
             f"""
             INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email,
-                is_staff, is_active, date_joined, display_name, phone)
+                is_staff, is_active, date_joined, display_name, phone, email_verified_at)
             SELECT %s, false, u.username, u.first_name, 'Bench', u.username || '@bench.invalid',
-                   false, true, now() - interval '{years + 1} years', '', ''
+                   false, true, now() - interval '{years + 1} years', '', '', now()
             FROM (
                 SELECT 'officer-' || d || '-' || k AS username, 'Officer' AS first_name
                 FROM generate_series(1, {D}) d, generate_series(1, {size.officers_per_department}) k
@@ -181,7 +181,7 @@ def statements(size: Size, password_hash: str) -> list[tuple[str, str, tuple]]:
             INSERT INTO volunteers_volunteer (user_id, phone, languages, gender, lived_experience, veteran,
                 channels, quiet_hours_start, quiet_hours_end, home_town, call_any_time, is_active,
                 calendar_token, background_check_on, training_completed_on,
-                confidentiality_agreement_signed_on, created_at)
+                confidentiality_agreement_signed_on, created_at, phone_verified_at)
             SELECT u.id, '+1617' || lpad(n::text, 7, '0'),
                    CASE WHEN n % 5 = 0 THEN ARRAY['en', 'es'] WHEN n % 17 = 0 THEN ARRAY['en', 'pt']
                         ELSE ARRAY['en'] END,
@@ -190,7 +190,8 @@ def statements(size: Size, password_hash: str) -> list[tuple[str, str, tuple]]:
                    n <= {M} OR random() < 0.3, true, md5('bench-calendar-' || n),
                    -- vetted, but one in twenty of the others has a lapsed background check
                    current_date - CASE WHEN n > {M} AND n % 20 = 0 THEN 900 ELSE 100 END,
-                   current_date - 90, current_date - 90, now() - interval '{years} years'
+                   current_date - 90, current_date - 90, now() - interval '{years} years',
+                   now()  -- contacts verified, so pages go out (notifications.verification)
             FROM generate_series(1, {V}) n
             JOIN accounts_user u ON u.username = format('volunteer-%s', n)
             """,

@@ -35,6 +35,8 @@ class Notification(models.Model):
         NOBODY_ACCEPTED = "nobody_accepted", "Coordinator: nobody accepted"
         COMPANION_LATE = "companion_late", "Coordinator: companion not arrived"
         FOLLOW_UPS_DUE = "follow_ups_due", "Coordinator: follow-ups due"
+        VERIFY_CONTACT = "verify_contact", "Verification code"
+        TEST_PAGE = "test_page", "Test page"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -111,3 +113,32 @@ class Notification(models.Model):
     def did_not_arrive(self) -> bool:
         """The provider could not deliver it, or it was never accepted for sending."""
         return self.status in (self.Status.UNDELIVERED, self.Status.FAILED)
+
+
+class ContactVerification(models.Model):
+    """One code sent to a phone number or e-mail address to prove it reaches ``user``.
+
+    Only a keyed hash of the code is kept. A code is good for ``CODE_VALID_FOR`` (see
+    ``verification``), for one use, and is dead after ``MAX_WRONG_CODES`` wrong tries; sending a
+    new code to the same user and channel ends the earlier ones. ``value`` is what the code was
+    sent to: a code proves that value only, so changing the number needs a new code.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=Notification.Channel.choices)
+    value = models.CharField(max_length=254)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "channel", "-created_at"], name="verification_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} verification ({'used' if self.used_at else 'open'})"

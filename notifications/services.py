@@ -20,7 +20,17 @@ logger = logging.getLogger(__name__)
 # The only things a message may say. Anything about the person (name, substances, needs) is
 # absent by construction: callers cannot pass it, and templates cannot reach it.
 SAFE_CONTEXT_KEYS = frozenset(
-    {"station", "station_address", "link", "minutes_waited", "volunteer_first_name", "wave", "due_count"}
+    {
+        "station",
+        "station_address",
+        "link",
+        "minutes_waited",
+        "volunteer_first_name",
+        "wave",
+        "due_count",
+        # A verification code proves a phone number or address: not about the person.
+        "code",
+    }
 )
 # A row claimed for sending whose worker vanished (killed mid-send) is retried after this long.
 STALE_CLAIM_AFTER = timedelta(minutes=2)

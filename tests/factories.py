@@ -37,7 +37,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    phone = ""
+    # Contacts are verified by default, so pages reach them; ``UserFactory(unverified=True)``
+    # for a user who has not entered the codes yet.
+    email_verified_at = factory.LazyAttribute(lambda u: timezone.now() if u.email else None)
+    phone_verified_at = factory.LazyAttribute(lambda u: timezone.now() if u.phone else None)
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    class Params:
+        unverified = factory.Trait(email_verified_at=None, phone_verified_at=None)
 
     @factory.post_generation
     def save_password(self, create, extracted, **kwargs):
@@ -114,12 +122,18 @@ class VolunteerFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     phone = "+19785550100"
+    # Verified by default (so the suite pages them); ``VolunteerFactory(unverified=True)`` has
+    # proved neither their phone nor their e-mail.
+    phone_verified_at = factory.LazyAttribute(lambda v: timezone.now() if v.phone else None)
     languages = factory.LazyFunction(lambda: ["en"])
     background_check_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
     training_completed_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=20))
     confidentiality_agreement_signed_on = factory.LazyFunction(
         lambda: timezone.localdate() - timedelta(days=20)
     )
+
+    class Params:
+        unverified = factory.Trait(phone_verified_at=None, user__unverified=True)
 
 
 class ShiftFactory(factory.django.DjangoModelFactory):

@@ -152,6 +152,22 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         "get",
         {A: 302, OF: 403, C: 200, **dict.fromkeys([NR, OF2, V, AD, XO, XC], 404)},
     ),
+    # A coordinator's own contact settings (the number they are paged on, verified by a code).
+    (
+        "notifications:contact",
+        "get",
+        {A: 302, C: 200, XC: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    (
+        "notifications:contact_code_send",
+        "post",
+        {A: 302, C: 302, XC: 302, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    (
+        "notifications:contact_verify",
+        "post",
+        {A: 302, C: 302, XC: 302, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
     # The roster. `volunteer_user` has an upcoming shift and a weekly shift in `department`.
     ("volunteers:my_shifts", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     # An empty sign-up form comes back with its errors.
@@ -184,6 +200,18 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ),
     ("volunteers:vetting", "get", {A: 302, C: 200, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)}),
     ("volunteers:preferences", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
+    # Verifying the volunteer's own phone and e-mail, and their test page.
+    (
+        "volunteers:contact_code_send",
+        "post",
+        {A: 302, V: 302, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)},
+    ),
+    (
+        "volunteers:contact_verify",
+        "post",
+        {A: 302, V: 302, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)},
+    ),
+    ("volunteers:test_page", "post", {A: 302, V: 302, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     # --- placements: an intake of `department` logged by `officer` whose companion is
     # `volunteer_user` (arrived; placed, admission not yet confirmed, for transport and admission).
     # The officer sees the placement but records nothing; sharing and follow-ups: coordinators.

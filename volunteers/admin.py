@@ -33,6 +33,8 @@ class VolunteerAdmin(DepartmentScopedAdmin):
     exclude = ["calendar_token"]
     form = VolunteerAdminForm
     department_field = "departments"
+    # Proved only by a code the volunteer enters on their settings page.
+    readonly_fields = ["phone_verified_at"]
 
     def get_readonly_fields(self, request, obj=None):
         # An administrator's choice would drop the departments they do not administer.
@@ -41,6 +43,11 @@ class VolunteerAdmin(DepartmentScopedAdmin):
 
     def has_add_permission(self, request) -> bool:
         return request.user.is_superuser and super().has_add_permission(request)
+
+    def save_model(self, request, obj, form, change):
+        if "phone" in form.changed_data:  # a new number is not proved to reach them
+            obj.phone_verified_at = None
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ShiftSeries)

@@ -32,6 +32,7 @@ from volunteers.paging.services import (
     walk_in_close,
     walk_in_log,
 )
+from volunteers.roster.services import volunteer_contact_code_send, volunteer_test_page_send
 
 from ..factories import FacilityFactory, user_with_role
 
@@ -120,6 +121,10 @@ def test_no_message_of_any_kind_carries_personal_health_information(
     )
     placement_admission_confirm(placement=placement, actor=coordinator_with_phone)
     _in_flight(run, follow_up_reminders, now=timezone.now() + timedelta(days=1, hours=1))
+
+    # A volunteer verifies their phone with a code, and sends themselves a test page.
+    _in_flight(run, volunteer_contact_code_send, volunteer=on_call_volunteers[0], channel="sms")
+    _in_flight(run, volunteer_test_page_send, volunteer=on_call_volunteers[0])
 
     # A fourth walk-in, with every volunteer paged by phone call: the calls say the station only.
     Volunteer.objects.filter(pk__in=[v.pk for v in on_call_volunteers]).update(

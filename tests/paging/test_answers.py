@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from intake.models import Intake, IntakeEvent
 from intake.services import intake_transition
@@ -62,6 +63,7 @@ def first_wave(walk_in, volunteers, worker, sms_outbox) -> list[Offer]:
 @pytest.fixture
 def coordinator_on_call(coordinator):
     coordinator.phone = "+19785559000"
+    coordinator.phone_verified_at = timezone.now()  # texted only once verified
     coordinator.save()
     return coordinator
 

@@ -9,6 +9,7 @@ from functools import partial
 import pytest
 import time_machine
 from django.db import OperationalError, connection, transaction
+from django.utils import timezone
 
 from accounts.models import Role
 from intake.models import Intake
@@ -35,6 +36,7 @@ def volunteers(department):
 @pytest.fixture
 def coordinator_on_call(coordinator):
     coordinator.phone = "+19785559000"
+    coordinator.phone_verified_at = timezone.now()  # texted only once verified
     coordinator.save()
     return coordinator
 
@@ -236,6 +238,7 @@ def test_only_the_coordinators_of_the_walk_in_department_are_paged(
     walk_in, department, other_coordinator, coordinator_on_call, sms_outbox, worker
 ):
     other_coordinator.phone = "+19785559001"
+    other_coordinator.phone_verified_at = timezone.now()  # texted only once verified
     other_coordinator.save()
     desk = user_with_role(Role.DESK_OFFICER, department, username="desk", phone="+19785559002")
     retired = user_with_role(

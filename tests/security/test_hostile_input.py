@@ -29,6 +29,7 @@ from intake.forms import (
     WalkInForm,
 )
 from intake.models import Consent, Intake, IntakeEvent, Person
+from notifications.forms import ContactCodeForm, ContactCodeSendForm, StaffPhoneForm
 from notifications.models import Notification
 from referrals.dashboard_forms import DepartmentFilterForm, FiguresFilterForm
 from referrals.forms import BedsForm, DirectoryFilterForm, FacilityForm, FacilitySearchForm, HsdsUploadForm
@@ -280,6 +281,13 @@ ENDPOINTS = [
     Endpoint("volunteers:calendar_rotate", "post", "volunteer_user", []),
     Endpoint("volunteers:assign", "post", "coordinator", fields_of(AssignShiftForm)),
     Endpoint("volunteers:preferences", "post", "volunteer_user", fields_of(PreferencesForm)),
+    # Verification codes: the hostile channel, code and number.
+    Endpoint("volunteers:contact_code_send", "post", "volunteer_user", fields_of(ContactCodeSendForm)),
+    Endpoint("volunteers:contact_verify", "post", "volunteer_user", fields_of(ContactCodeForm)),
+    Endpoint("volunteers:test_page", "post", "volunteer_user", []),
+    Endpoint("notifications:contact", "post", "coordinator", fields_of(StaffPhoneForm)),
+    Endpoint("notifications:contact_code_send", "post", "coordinator", fields_of(ContactCodeSendForm)),
+    Endpoint("notifications:contact_verify", "post", "coordinator", fields_of(ContactCodeForm)),
     Endpoint("volunteers:vetting", "post", "coordinator", fields_of(VettingForm)),
     Endpoint("referrals:attempt_create", "post", "coordinator", fields_of(PlacementAttemptForm)),
     Endpoint("referrals:placement_create", "post", "coordinator", fields_of(PlacementForm)),

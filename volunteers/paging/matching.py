@@ -1,7 +1,8 @@
 """Who to page for an intake, in what order, and why (docs/design.md "Matching a companion").
 
 Eligible volunteers pass every hard filter in SQL: active; vetted (background check current,
-training done, confidentiality agreement signed); serving the intake's department; on call now
+training done, confidentiality agreement signed); reachable (a verified phone number or e-mail
+address); serving the intake's department; on call now
 (a shift covers this moment) or opted in to "call me any time" outside their quiet hours; not
 on another open assignment; speaking the person's language; of the gender the person asked for,
 if they asked; not already paged for this intake.
@@ -94,6 +95,7 @@ def eligible_volunteers(
     already_paged = Offer.objects.filter(intake=intake)
     volunteers = (
         Volunteer.objects.vetted(on=today)
+        .reachable()  # a verified phone or e-mail: nothing is paged to an unproved contact
         .filter(departments=department, languages__contains=[intake.companion_language])
         .exclude(pk__in=busy.values("volunteer"))
         .exclude(pk__in=already_paged.values("volunteer"))

@@ -1,9 +1,13 @@
 """Provider callbacks for paging (Twilio): a volunteer answering a page by text message, delivery
 receipts of texts and calls, and the phone call's "press 1 to accept, 2 to decline".
 
-Every request must carry Twilio's signature (``notifications.twilio.signed_by_twilio``). The
-answers are TwiML in plain words and say nothing about the person: the station's name and the
-volunteer's own link are all a reply or a call carries (docs: privacy).
+Every request must carry Twilio's signature (``notifications.twilio.signed_by_twilio``). An
+answer by text counts only from a number its volunteer has verified, and only for that
+volunteer's own offer (``selectors.offer_for_sms_reply``); a keypress only on a call with the
+volunteer's own phone about their own offer. Anything else gets the same neutral answer and
+changes nothing, so the stranger behind a mistyped number cannot accept in a volunteer's name.
+The answers are TwiML in plain words and say nothing about the person: the station's name and
+the volunteer's own link are all a reply or a call carries (docs: privacy).
 """
 
 from __future__ import annotations

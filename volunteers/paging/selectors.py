@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from intake.selectors import companion_intake_ids
-from volunteers.models import OFFER_OPEN_FOR, Offer
+from volunteers.models import OFFER_OPEN_FOR, Offer, Volunteer
 
 # After an assignment ends (the walk-in closed, or the person was admitted), its page says only
 # that it ended, for this long; then it is gone (404). Nothing about the person is shown then.
@@ -56,19 +56,44 @@ def offers_for_intake(*, intake) -> QuerySet:
 
 
 def offer_for_sms_reply(*, phone: str, now: datetime | None = None) -> Offer | None:
-    """The offer a YES or NO texted from ``phone`` (E.164) answers.
+    """The offer a YES or NO texted from ``phone`` (E.164) answers, or None.
 
-    The most recent offer still open; failing that, the most recent one made within
-    ``OFFER_OPEN_FOR``, so that a late answer is told what became of it ("someone else is
-    already on the way") rather than that nothing was found. Only active volunteers count.
+    Only a number verified by exactly one active volunteer counts, and only that volunteer's own
+    offers: a number nobody proved (mistyped on a profile, and so someone else's) or one shared
+    by two volunteers answers nothing. The most recent offer still open; failing that, the most
+    recent one made within ``OFFER_OPEN_FOR``, so that a late answer is told what became of it
+    ("someone else is already on the way") rather than that nothing was found.
     """
     now = now or timezone.now()
-    offers = Offer.objects.filter(
-        volunteer__phone=phone, volunteer__is_active=True, volunteer__user__is_active=True
-    ).select_related("volunteer__user", "department")
+    owners = list(
+        Volunteer.objects.filter(
+            phone=phone, phone_verified_at__isnull=False, is_active=True, user__is_active=True
+        ).values_list("pk", flat=True)[:2]
+    )
+    if len(owners) != 1:
+        return None
+    offers = Offer.objects.filter(volunteer_id=owners[0]).select_related("volunteer__user", "department")
     open_offer = (
         offers.filter(status=Offer.Status.PENDING, expires_at__gt=now).order_by("-created_at", "-pk").first()
     )
     if open_offer is not None:
         return open_offer
     return offers.filter(created_at__gt=now - OFFER_OPEN_FOR).order_by("-created_at", "-pk").first()
+
+
+def on_call_now(*, department, now: datetime | None = None) -> QuerySet[Volunteer]:
+    """The department's active volunteers with a shift covering ``now``, for the coordinator to
+    call (the paging panel shows their verified numbers to the department's coordinators)."""
+    now = now or timezone.now()
+    return (
+        Volunteer.objects.filter(
+            is_active=True,
+            user__is_active=True,
+            shifts__department=department,
+            shifts__starts_at__lte=now,
+            shifts__ends_at__gt=now,
+        )
+        .select_related("user")
+        .distinct()
+        .order_by("user__first_name", "user__last_name", "pk")
+    )

@@ -66,29 +66,29 @@ def _in_quiet_hours(volunteer: Volunteer, now: datetime, department) -> bool:
 
 
 def _notify_volunteer(*, volunteer: Volunteer, kind: str, offer: Offer, context: dict, now: datetime) -> None:
-    """By the volunteer's chosen channels. Quiet hours hold back only what is not urgent
-    (texts that a request was filled or cancelled go by email then, if there is one). A request
-    goes by phone call to those who chose calls (always, or in their quiet hours); everything
-    else they are told by text."""
+    """By the volunteer's chosen channels, verified ones only (a page to an unproved number may
+    reach a stranger). Quiet hours hold back only what is not urgent (texts that a request was
+    filled or cancelled go by email then, if there is a verified one). A request goes by phone
+    call to those who chose calls (always, or in their quiet hours); everything else they are
+    told by text."""
     user = volunteer.user
+    phone, email = volunteer.verified_phone, user.verified_email
     choice = volunteer.channels
     by_call = choice == Volunteer.Channels.VOICE or (
         choice == Volunteer.Channels.SMS_CALL_AT_NIGHT and _in_quiet_hours(volunteer, now, offer.department)
     )
-    wants_voice = kind == Notification.Kind.OFFER and by_call and bool(volunteer.phone)
+    wants_voice = kind == Notification.Kind.OFFER and by_call and bool(phone)
     texts = (Volunteer.Channels.SMS, Volunteer.Channels.BOTH, Volunteer.Channels.SMS_CALL_AT_NIGHT)
-    wants_sms = (
-        choice in texts or (choice == Volunteer.Channels.VOICE and not wants_voice)
-    ) and volunteer.phone
-    wants_email = volunteer.channels in (Volunteer.Channels.EMAIL, Volunteer.Channels.BOTH) and user.email
-    if not wants_sms and not wants_email and not wants_voice:  # fall back to whatever we have
-        wants_sms, wants_email = bool(volunteer.phone), bool(user.email)
+    wants_sms = (choice in texts or (choice == Volunteer.Channels.VOICE and not wants_voice)) and phone
+    wants_email = choice in (Volunteer.Channels.EMAIL, Volunteer.Channels.BOTH) and email
+    if not wants_sms and not wants_email and not wants_voice:  # whatever verified contact we have
+        wants_sms, wants_email = bool(phone), bool(email)
     if kind not in URGENT_KINDS and _in_quiet_hours(volunteer, now, offer.department):
-        wants_email = wants_email or bool(wants_sms and user.email)
+        wants_email = wants_email or bool(wants_sms and email)
         wants_sms = False
     for channel, to in (
-        (Notification.Channel.SMS, wants_sms and str(volunteer.phone)),
-        (Notification.Channel.EMAIL, wants_email and user.email),
+        (Notification.Channel.SMS, wants_sms and phone),
+        (Notification.Channel.EMAIL, wants_email and email),
     ):
         if to:
             notification_enqueue(
@@ -108,13 +108,16 @@ def _notify_volunteer(*, volunteer: Volunteer, kind: str, offer: Offer, context:
 
 def _call_volunteer(*, volunteer: Volunteer, offer: Offer) -> Notification | None:
     """Page by phone call: the call says the station's name and listens for 1 or 2 (the TwiML at
-    the offer's signed voice link). One call per offer (idempotency key)."""
+    the offer's signed voice link). One call per offer (idempotency key); only to a verified
+    number (None otherwise)."""
+    if not volunteer.verified_phone:
+        return None
     return notification_enqueue(
         recipient=volunteer.user,
         department=offer.department,
         kind=Notification.Kind.OFFER,
         channel=Notification.Channel.VOICE,
-        to=str(volunteer.phone),
+        to=volunteer.verified_phone,
         context={"station": offer.department.name},
         idempotency_key=f"offer:{offer.pk}:{Notification.Kind.OFFER}:{Notification.Channel.VOICE}",
         intake=offer.intake,
@@ -124,18 +127,17 @@ def _call_volunteer(*, volunteer: Volunteer, offer: Offer) -> Notification | Non
 
 
 def _notify_coordinators(*, intake: Intake, kind: str, context: dict, key: str, voice: bool = False) -> int:
-    """Every coordinator of the intake's department, by text if they have a phone, and email;
+    """Every coordinator of the intake's department, by text and e-mail, each only if verified;
     with ``voice``, by phone call as well (the call speaks templates/notifications/voice/<kind>)."""
     coordinators = User.objects.filter(
         is_active=True, memberships__department=intake.department, memberships__role=Role.COORDINATOR
     ).distinct()
     sent = 0
     for user in coordinators:
-        phone = str(user.phone) if user.phone else ""
         for channel, to in (
-            (Notification.Channel.SMS, phone),
-            (Notification.Channel.EMAIL, user.email),
-            (Notification.Channel.VOICE, phone if voice else ""),
+            (Notification.Channel.SMS, user.verified_phone),
+            (Notification.Channel.EMAIL, user.verified_email),
+            (Notification.Channel.VOICE, user.verified_phone if voice else ""),
         ):
             if to and notification_enqueue(
                 recipient=user,
@@ -535,7 +537,7 @@ def offer_page_undelivered(*, offer_id: int, now: datetime | None = None) -> str
         page = Notification.objects.filter(offer=offer, kind=Notification.Kind.OFFER)
         texts_failed = page.filter(channel=Notification.Channel.SMS, status__in=PAGE_NOT_DELIVERED).exists()
         called = page.filter(channel=Notification.Channel.VOICE).exists()
-        if texts_failed and not called and offer.volunteer.phone:
+        if texts_failed and not called and offer.volunteer.verified_phone:
             _call_volunteer(volunteer=offer.volunteer, offer=offer)
             logger.info("paging: offer %s text not delivered, calling", offer.pk)
             return "calling"

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from accounts.permissions import role_required
-from accounts.selectors import user_has_role
+from accounts.selectors import coordinator_department_ids, user_has_role
 from accounts.services import access_log_intake
 from intake import selectors as intake_selectors
 from intake.forms import PERSON_CHOICE_ERROR, CloseIntakeForm, CompanionDetailsForm, WalkInForm
@@ -170,6 +170,9 @@ def paging_panel(request: HttpRequest, intake_id) -> HttpResponse:
     also see the ranking with its reasons and can page someone by hand or stop paging."""
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
     is_coordinator = user_has_role(user=request.user, role=Role.COORDINATOR)
+    # Volunteers' verified numbers, to call them: for the department's coordinators only (desk
+    # officers and other volunteers never see them).
+    show_phones = intake.department_id in coordinator_department_ids(user=request.user)
     candidates = []
     if is_coordinator and intake.status == intake.Status.WAITING_FOR_COMPANION:
         candidates = rank_volunteers(intake=intake, limit=10, require_on_call=False)
@@ -181,6 +184,8 @@ def paging_panel(request: HttpRequest, intake_id) -> HttpResponse:
             "offers": list(selectors.offers_for_intake(intake=intake)),
             "candidates": candidates,
             "is_coordinator": is_coordinator,
+            "show_phones": show_phones,
+            "on_call": list(selectors.on_call_now(department=intake.department)) if show_phones else [],
             "now": timezone.now(),
         },
     )

@@ -32,6 +32,14 @@ class VolunteerQuerySet(models.QuerySet):
             confidentiality_agreement_signed_on__isnull=False,
         )
 
+    def reachable(self) -> VolunteerQuerySet:
+        """With at least one verified contact: a verified phone number or e-mail address.
+        Nobody else can be paged (a page to an unverified number may reach a stranger)."""
+        return self.filter(
+            (Q(phone_verified_at__isnull=False) & ~Q(phone=""))
+            | (Q(user__email_verified_at__isnull=False) & ~Q(user__email=""))
+        )
+
 
 def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
@@ -51,6 +59,9 @@ class Volunteer(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="volunteer")
     departments = models.ManyToManyField(Department, related_name="volunteers")
     phone = PhoneNumberField(blank=True)
+    # When ``phone`` was proved to reach the volunteer (a code texted there and entered back);
+    # cleared when the number changes. The e-mail address is verified on the user.
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
     languages = ArrayField(models.CharField(max_length=8, choices=Language.choices), default=list, blank=True)
     gender = models.CharField(max_length=20, choices=Gender.choices, blank=True)
     lived_experience = models.BooleanField("lived experience of recovery", default=False)
@@ -88,6 +99,19 @@ class Volunteer(models.Model):
             and self.training_completed_on
             and self.confidentiality_agreement_signed_on
         )
+
+    @property
+    def verified_phone(self) -> str:
+        """The number (E.164) pages and replies may use: only once verified."""
+        return str(self.phone) if self.phone and self.phone_verified_at else ""
+
+    @property
+    def phone_unverified(self) -> bool:
+        return bool(self.phone) and not self.phone_verified_at
+
+    @property
+    def email_unverified(self) -> bool:
+        return bool(self.user.email) and not self.user.email_verified_at
 
     @property
     def is_vetted(self) -> bool:

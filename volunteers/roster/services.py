@@ -23,6 +23,10 @@ from django.utils import timezone
 
 from accounts.models import Department, User
 from accounts.selectors import coordinator_department_ids
+from accounts.services import user_contact_mark_verified
+from notifications.models import Notification
+from notifications.services import notification_enqueue
+from notifications.verification import VerificationRefused, contact_code_check, contact_code_send
 from volunteers.roster.models import (
     Shift,
     ShiftSeries,
@@ -381,18 +385,112 @@ VETTING_FIELDS = (
 def _update(volunteer: Volunteer, fields: tuple[str, ...], data: dict[str, Any]) -> Volunteer:
     with transaction.atomic():
         locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+        update_fields = list(fields)
+        if "phone" in fields and str(locked.phone or "") != str(data["phone"] or ""):
+            # A new number has not been proved to reach the volunteer: no pages go there (and
+            # no texted answer from it counts) until they enter the code we send it.
+            locked.phone_verified_at = None
+            update_fields.append("phone_verified_at")
         for name in fields:
             setattr(locked, name, data[name])
         locked.full_clean()
-        locked.save(update_fields=list(fields))
+        locked.save(update_fields=update_fields)
     return locked
 
 
 def volunteer_update_preferences(*, volunteer: Volunteer, data: dict[str, Any]) -> Volunteer:
-    """How and when the volunteer wants to be paged, and what matching may use about them."""
+    """How and when the volunteer wants to be paged, and what matching may use about them.
+    Locks the volunteer's row; a changed phone number is no longer verified."""
     return _update(volunteer, PREFERENCE_FIELDS, data)
 
 
 def volunteer_update_vetting(*, volunteer: Volunteer, coordinator: User, data: dict[str, Any]) -> Volunteer:
     """The coordinator's record of vetting. Unvetted or inactive volunteers are never paged."""
     return _update(volunteer, VETTING_FIELDS, data)
+
+
+# --- contact methods known to work (DESIGN.md "Notifications") --------------------------------
+
+# One test page a minute is plenty, and keeps the button from flooding a phone.
+TEST_PAGE_EVERY = timedelta(seconds=60)
+
+
+def _contact_value(volunteer: Volunteer, channel: str) -> str:
+    if channel == Notification.Channel.SMS:
+        return str(volunteer.phone) if volunteer.phone else ""
+    return volunteer.user.email
+
+
+def _home_department(volunteer: Volunteer) -> Department | None:
+    return volunteer.departments.order_by("pk").first()
+
+
+def volunteer_contact_code_send(*, volunteer: Volunteer, channel: str) -> str:
+    """Send the volunteer a code for their phone number (``sms``) or e-mail address on record;
+    returns where it went. Raises ``VerificationRefused`` (too soon, nothing to verify).
+    Side effects and locks: ``notifications.verification.contact_code_send``."""
+    department = _home_department(volunteer)
+    if department is None:
+        raise VerificationRefused("You are not part of a department yet; ask your coordinator.")
+    value = _contact_value(volunteer, channel)
+    contact_code_send(user=volunteer.user, department=department, channel=channel, value=value)
+    return value
+
+
+def volunteer_contact_confirm(*, volunteer: Volunteer, channel: str, code: str) -> None:
+    """Check the code the volunteer entered; if right, their phone (``volunteer.phone_verified_at``)
+    or e-mail address (``user.email_verified_at``) is verified — only if it is still the value the
+    code was sent to. Raises ``VerificationRefused`` with the reason (a wrong try is counted
+    first). Locks the code's row, then the volunteer's."""
+    value = _contact_value(volunteer, channel)
+    proof = contact_code_check(user=volunteer.user, channel=channel, value=value, code=code)
+    if channel == Notification.Channel.EMAIL:
+        user_contact_mark_verified(user=volunteer.user, channel=channel, value=value, at=proof.used_at)
+        return
+    with transaction.atomic():
+        locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+        if str(locked.phone or "") == value:
+            locked.phone_verified_at = proof.used_at
+            locked.save(update_fields=["phone_verified_at"])
+
+
+def volunteer_test_page_send(*, volunteer: Volunteer, now: datetime | None = None) -> list[Notification]:
+    """ "Send me a test page": one message (kind ``test_page``, the station's name only) by each
+    verified channel, so the volunteer sees that pages reach them. Locks the volunteer's row so a
+    double press sends once; refuses (``ValidationError``) within ``TEST_PAGE_EVERY`` of the
+    last, or when no contact is verified. Messages are sent after commit."""
+    now = now or timezone.now()
+    department = _home_department(volunteer)
+    with transaction.atomic():
+        locked = Volunteer.objects.select_for_update().select_related("user").get(pk=volunteer.pk)
+        user = locked.user
+        channels = [
+            (channel, to)
+            for channel, to in (
+                (Notification.Channel.SMS, locked.verified_phone),
+                (Notification.Channel.EMAIL, user.verified_email),
+            )
+            if to
+        ]
+        if not channels:
+            raise ValidationError("Verify your phone number or e-mail address first: pages go only there.")
+        if department is None:
+            raise ValidationError("You are not part of a department yet; ask your coordinator.")
+        if Notification.objects.filter(
+            recipient=user, kind=Notification.Kind.TEST_PAGE, created_at__gt=now - TEST_PAGE_EVERY
+        ).exists():
+            raise ValidationError("A test page went out less than a minute ago. Please wait a moment.")
+        attempt = f"{now.timestamp():.6f}"
+        sent = [
+            notification_enqueue(
+                recipient=user,
+                department=department,
+                kind=Notification.Kind.TEST_PAGE,
+                channel=channel,
+                to=to,
+                context={"station": department.name},
+                idempotency_key=f"test_page:{locked.pk}:{attempt}:{channel}",
+            )
+            for channel, to in channels
+        ]
+    return [notification for notification in sent if notification is not None]

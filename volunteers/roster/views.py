@@ -20,6 +20,9 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import coordinator_department_ids
+from notifications.forms import ContactCodeForm, ContactCodeSendForm
+from notifications.selectors import contact_methods, recent_test_pages
+from notifications.verification import VerificationRefused
 from volunteers.models import Volunteer
 from volunteers.paging.tokens import offer_link
 
@@ -383,19 +386,109 @@ def assign(request: HttpRequest) -> HttpResponse:
     return render(request, "volunteers/assign.html", {"form": form, "departments": departments})
 
 
+def _preferences_page(
+    request: HttpRequest, volunteer: Volunteer, *, form=None, code_form=None, status: int = 200
+) -> HttpResponse:
+    test_pages = recent_test_pages(user=volunteer.user)
+    context = {
+        "form": form or PreferencesForm(instance=volunteer),
+        "volunteer": volunteer,
+        "contacts": contact_methods(
+            user=volunteer.user,
+            phone=str(volunteer.phone) if volunteer.phone else "",
+            phone_verified=bool(volunteer.phone_verified_at),
+            code_form=code_form,
+        ),
+        "send_url": reverse("volunteers:contact_code_send"),
+        "verify_url": reverse("volunteers:contact_verify"),
+        "test_pages": test_pages,
+        "test_pages_on_their_way": any(page.status in ("pending", "sending") for page in test_pages),
+        "can_test": bool(volunteer.verified_phone or volunteer.user.verified_email),
+    }
+    if request.htmx and request.htmx.target == "test-pages":
+        return render(request, "volunteers/_test_pages.html", context, status=status)
+    return render(request, "volunteers/preferences.html", context, status=status)
+
+
 @role_required(Role.VOLUNTEER)
 def preferences(request: HttpRequest) -> HttpResponse:
-    """The volunteer's own page settings: phone, channels, quiet hours, languages…"""
+    """The volunteer's own page settings: phone, channels, quiet hours, languages… and which of
+    their phone and e-mail are verified (pages go only there), with a test page."""
     volunteer = _own_volunteer(request)
     form = PreferencesForm(request.POST or None, instance=volunteer)
     if request.method == "POST" and form.is_valid():
-        roster_services.volunteer_update_preferences(
+        updated = roster_services.volunteer_update_preferences(
             volunteer=volunteer,
             data={name: form.cleaned_data[name] for name in roster_services.PREFERENCE_FIELDS},
         )
-        messages.success(request, "Saved. Thank you.")
+        if updated.phone_unverified:
+            messages.warning(
+                request, "Saved. Verify your phone number below: no texts go to it until you do."
+            )
+        else:
+            messages.success(request, "Saved. Thank you.")
         return redirect("volunteers:preferences")
-    return render(request, "volunteers/preferences.html", {"form": form, "volunteer": volunteer})
+    return _preferences_page(request, volunteer, form=form if request.method == "POST" else None)
+
+
+@role_required(Role.VOLUNTEER)
+@require_POST
+def contact_code_send(request: HttpRequest) -> HttpResponse:
+    """Text (or e-mail) the volunteer a code for the phone number (or address) on record."""
+    volunteer = _own_volunteer(request)
+    form = ContactCodeSendForm(request.POST)
+    if not form.is_valid():  # not posted by the page's buttons
+        messages.error(request, "Choose the phone or the e-mail address to verify.")
+        return redirect("volunteers:preferences")
+    try:
+        sent_to = roster_services.volunteer_contact_code_send(
+            volunteer=volunteer, channel=form.cleaned_data["channel"]
+        )
+    except VerificationRefused as refused:
+        messages.error(request, refused.message)
+        return _preferences_page(request, volunteer, status=429 if refused.throttled else 400)
+    messages.success(request, f"We sent a code to {sent_to}. Enter it below.")
+    return redirect(f"{reverse('volunteers:preferences')}#contact-methods")
+
+
+@role_required(Role.VOLUNTEER)
+@require_POST
+def contact_verify(request: HttpRequest) -> HttpResponse:
+    """The volunteer enters the code we sent: right, and pages may go there."""
+    volunteer = _own_volunteer(request)
+    form = ContactCodeForm(request.POST)
+    if "channel" in form.errors:  # not posted by the page's form
+        messages.error(request, "Choose the phone or the e-mail address to verify.")
+        return redirect("volunteers:preferences")
+    if not form.is_valid():
+        return _preferences_page(request, volunteer, code_form=form, status=400)
+    channel = form.cleaned_data["channel"]
+    try:
+        roster_services.volunteer_contact_confirm(
+            volunteer=volunteer, channel=channel, code=form.cleaned_data["code"]
+        )
+    except VerificationRefused as refused:
+        form.add_error("code", refused.message)
+        return _preferences_page(request, volunteer, code_form=form, status=400)
+    messages.success(
+        request,
+        f"{'Phone number' if channel == 'sms' else 'E-mail address'} verified: pages can reach you there.",
+    )
+    return redirect(f"{reverse('volunteers:preferences')}#contact-methods")
+
+
+@role_required(Role.VOLUNTEER)
+@require_POST
+def test_page(request: HttpRequest) -> HttpResponse:
+    """ "Send me a test page": a message by each verified channel; its delivery shows on the page."""
+    volunteer = _own_volunteer(request)
+    try:
+        roster_services.volunteer_test_page_send(volunteer=volunteer)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _preferences_page(request, volunteer, status=409)
+    messages.success(request, "Test page sent. Its delivery shows below.")
+    return redirect(f"{reverse('volunteers:preferences')}#test-pages")
 
 
 @role_required(Role.COORDINATOR)
