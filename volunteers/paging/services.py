@@ -517,6 +517,11 @@ def offer_accept(*, offer_id: int, volunteer: Volunteer, now: datetime | None = 
         offer, intake = _offer_for_answer(offer_id=offer_id, volunteer=volunteer, now=now)
         if offer.status == Offer.Status.ACCEPTED:
             return offer
+        if offer.status == Offer.Status.WITHDRAWN and intake.status == Intake.Status.WAITING_FOR_COMPANION:
+            # Withdrawn because they went to someone else (``_withdraw_elsewhere``)? Say so.
+            elsewhere = _open_assignment(volunteer=volunteer, other_than=offer)
+            if elsewhere is not None:
+                raise VolunteerBusy(elsewhere.department.name)
         if offer.status != Offer.Status.PENDING:
             raise OfferUnavailable(offer_closed_reason(offer))
         if offer.expires_at <= now:
