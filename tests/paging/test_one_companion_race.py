@@ -44,7 +44,9 @@ def test_one_volunteer_accepting_two_walk_ins_at_once_gets_one_assignment_every_
             volunteer=tom, status=Offer.Status.ACCEPTED, intake__status__in=Intake.COMPANION_ENGAGED_STATUSES
         )
         assert engaged.count() == 1
-        statuses = sorted(Intake.objects.filter(pk__in=[w.pk for w in walk_ins]).values_list("status", flat=True))
+        statuses = sorted(
+            Intake.objects.filter(pk__in=[w.pk for w in walk_ins]).values_list("status", flat=True)
+        )
         assert statuses == [Intake.Status.COMPANION_ASSIGNED, Intake.Status.WAITING_FOR_COMPANION]
         loser = next(o for o in offers if o.pk != winners[0].pk)
         assert Offer.objects.get(pk=loser.pk).status == Offer.Status.WITHDRAWN

@@ -154,6 +154,7 @@ class Explanation:
     total: int  # volunteers of the department
     on_call: int  # of whom on call now (the on-call rule alone)
     eligible: int  # passing every rule: can be paged now
+    asked: int = 0  # already asked for this walk-in (whatever else)
     removed: list[tuple[Rule, int]] = field(default_factory=list)  # first rule failed, in order
     near_fits: list[NearFit] = field(default_factory=list)
 
@@ -165,7 +166,10 @@ class Explanation:
     def text(self) -> str:
         """In plain words: "Nobody can be paged: 0 of 12 on-call volunteers can be paged (3 busy
         with another person, 9 do not speak Vietnamese); 1 (Tom) speaks Vietnamese but …"."""
-        head = "Nobody can be paged" if self.nobody_fits else f"{self.eligible} can be paged"
+        if self.nobody_fits:
+            head = "Nobody else can be paged" if self.asked else "Nobody can be paged"
+        else:
+            head = f"{self.eligible} more can be paged" if self.asked else f"{self.eligible} can be paged"
         parts = [f"{self.eligible} of {self.on_call} on-call volunteer{'s' if self.on_call != 1 else ''} fit"]
         counts = ", ".join(f"{n} {rule.removed(self.intake)}" for rule, n in self.removed if n)
         if counts:
@@ -208,9 +212,11 @@ def paging_explanation(*, intake: Intake, now: datetime | None = None) -> Explan
     )
     removed = {rule.key: 0 for rule in RULES}
     near_fits: list[NearFit] = []
-    eligible = on_call = 0
+    eligible = on_call = asked = 0
     for volunteer in volunteers:
         failed = [rule for rule in RULES if not getattr(volunteer, f"passes_{rule.key}")]
+        if RULES_BY_KEY["not_asked"] in failed:
+            asked += 1
         if RULES_BY_KEY["on_call"] not in failed:
             on_call += 1
         if not failed:
@@ -224,6 +230,7 @@ def paging_explanation(*, intake: Intake, now: datetime | None = None) -> Explan
         total=len(volunteers),
         on_call=on_call,
         eligible=eligible,
+        asked=asked,
         removed=[(rule, removed[rule.key]) for rule in RULES],
         near_fits=near_fits,
     )
