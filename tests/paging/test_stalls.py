@@ -104,11 +104,10 @@ def test_the_decline_and_the_coordinators_page_commit_or_roll_back_together(
     volunteer_on_call(department)
     (offer,) = paging_advance(intake_id=walk_in.pk, now=minutes(walk_in, 0))
 
-    with pytest.raises(RuntimeError):
-        with transaction.atomic():
-            offer_decline(offer_id=offer.pk, volunteer=offer.volunteer, now=minutes(walk_in, 2))
-            assert Notification.objects.filter(kind=Notification.Kind.NOBODY_LEFT).exists()
-            raise RuntimeError("the decline fails to commit")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        offer_decline(offer_id=offer.pk, volunteer=offer.volunteer, now=minutes(walk_in, 2))
+        assert Notification.objects.filter(kind=Notification.Kind.NOBODY_LEFT).exists()
+        raise RuntimeError("the decline fails to commit")
 
     assert Offer.objects.get(pk=offer.pk).status == Offer.Status.PENDING
     assert not Notification.objects.filter(kind=Notification.Kind.NOBODY_LEFT).exists()
