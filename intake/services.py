@@ -15,7 +15,7 @@ from .models import ADULT_AGE, Consent, Intake, IntakeEvent, Person
 
 Status = Intake.Status
 
-# Allowed moves of the intake state machine (DESIGN.md "Workflow and states"). Any open state
+# Allowed moves of the intake state machine (docs/design.md "Workflow and states"). Any open state
 # may also be closed with a reason, through ``intake_close``. A placement may be found before a
 # companion arrives, or without one: ``referrals.placement.placement_record`` then moves the
 # intake through searching_placement to placed (stopping the paging first if it is still on).
@@ -195,6 +195,25 @@ def intake_update_details(
             locked.guardian_consent_at = timezone.now()
         locked.full_clean(exclude=["person", "logged_by", "department"])
         locked.save()
+    return locked
+
+
+def intake_update_by_companion(
+    *, intake: Intake, actor: User, first_name: str, companion_language: str, needs: str
+) -> Intake:
+    """The companion's corrections, and nothing more (minimum necessary): the first name the
+    person goes by, the language to speak with them, what they need. Locks the intake, then the
+    person. The caller has checked that ``actor`` is the intake's companion."""
+    with transaction.atomic():
+        locked = _locked(intake)
+        person = Person.objects.select_for_update().get(pk=locked.person_id)
+        person.first_name = first_name
+        person.full_clean()
+        person.save(update_fields=["first_name", "updated_at"])
+        locked.companion_language = companion_language
+        locked.needs = needs
+        locked.full_clean(exclude=["person", "logged_by", "department"])
+        locked.save(update_fields=["companion_language", "needs", "updated_at"])
     return locked
 
 

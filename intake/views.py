@@ -75,8 +75,8 @@ def intake_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 
 
 def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
-    """Complete the rest of the record: the officer within their window, a coordinator, or the
-    assigned companion."""
+    """Complete the rest of the record: the officer within their window, or a coordinator. (The
+    companion corrects only the minimum necessary, from their assignment.)"""
     intake = selectors.intake_get_for_editing(user=request.user, intake_id=intake_id)
     access_log_intake(request=request, intake=intake, action="edit" if request.method == "POST" else "view")
     person_form = PersonDetailsForm(request.POST or None, instance=intake.person, prefix="person")
@@ -108,13 +108,7 @@ def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 
 
 def _back_from_edit(user, intake: Intake) -> str:
-    """The intake page for staff; the assignment page for the companion (who has no intake page)."""
-    if selectors.intakes_visible_to(user=user).filter(pk=intake.pk).exists():
-        return reverse("intake:detail", kwargs={"intake_id": intake.pk})
-    return reverse(
-        "volunteers:assignment",
-        kwargs={"offer_id": selectors.companion_assignment_id(user=user, intake_id=intake.pk)},
-    )
+    return reverse("intake:detail", kwargs={"intake_id": intake.pk})
 
 
 def consent_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:

@@ -93,6 +93,11 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("volunteers:offer", "get", {A: 200, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     ("volunteers:assignment", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     (
+        "volunteers:assignment_details",
+        "get",
+        {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)},
+    ),
+    (
         "volunteers:assignment_release",
         "post",
         {A: 302, V: 302, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)},
@@ -397,6 +402,7 @@ def _url(request, name: str, walk_in) -> str:
     if name in {
         "volunteers:offer",
         "volunteers:assignment",
+        "volunteers:assignment_details",
         "volunteers:assignment_arrived",
         "volunteers:assignment_release",
     }:

@@ -3,24 +3,53 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
+from intake.selectors import companion_intake_ids
 from notifications.models import Notification
 from volunteers.models import OFFER_OPEN_FOR, Offer
 
+# After an assignment ends (the walk-in closed, or the person was admitted), its page says only
+# that it ended, for this long; then it is gone (404). Nothing about the person is shown then.
+ASSIGNMENT_ENDED_NOTICE = timedelta(hours=12)
+
+
+def _assignments_of(user: User) -> QuerySet[Offer]:
+    return Offer.objects.filter(volunteer__user=user, status=Offer.Status.ACCEPTED)
+
 
 def assignment_for_user(*, user: User, offer_id: int) -> Offer:
-    """The volunteer's own accepted offer (their assignment), else 404."""
+    """The volunteer's own assignment (their accepted offer) while it is open, else 404. Open is
+    ``intake.selectors.companion_intake_ids``: one definition of the companion for every page."""
     return get_object_or_404(
-        Offer.objects.select_related("intake__person", "intake__department", "volunteer__user", "department"),
+        _assignments_of(user)
+        .filter(intake_id__in=companion_intake_ids(user=user))
+        .select_related("intake__person", "intake__department", "volunteer__user", "department"),
         pk=offer_id,
-        volunteer__user=user,
-        status=Offer.Status.ACCEPTED,
+    )
+
+
+def ended_assignment_for_user(*, user: User, offer_id: int, now: datetime | None = None) -> Offer | None:
+    """The volunteer's assignment that ended (closed, or the person admitted) less than
+    ``ASSIGNMENT_ENDED_NOTICE`` ago and is no longer open, else None. The page shows only that it
+    ended: the station and when, never the person."""
+    now = now or timezone.now()
+    since = now - ASSIGNMENT_ENDED_NOTICE
+    return (
+        _assignments_of(user)
+        .exclude(intake_id__in=companion_intake_ids(user=user))
+        .filter(
+            Q(intake__closed_at__gte=since) | Q(intake__placement__admitted_at__gte=since),
+        )
+        .select_related("department")
+        .only("pk", "department__name", "department__time_zone", "intake_id")
+        .filter(pk=offer_id)
+        .first()
     )
 
 

@@ -8,6 +8,7 @@ from . import provider_views, views
 urlpatterns = [
     path("offers/<str:token>/", views.offer_respond, name="offer"),
     path("assignments/<int:offer_id>/", views.assignment, name="assignment"),
+    path("assignments/<int:offer_id>/details/", views.assignment_details, name="assignment_details"),
     path("assignments/<int:offer_id>/arrived/", views.assignment_arrived, name="assignment_arrived"),
     path("assignments/<int:offer_id>/release/", views.assignment_release, name="assignment_release"),
     path("paging/<uuid:intake_id>/", views.paging_panel, name="paging_panel"),

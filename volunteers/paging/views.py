@@ -11,7 +11,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,9 +22,10 @@ from accounts.permissions import role_required
 from accounts.selectors import user_has_role
 from accounts.services import access_log_intake
 from intake import selectors as intake_selectors
-from intake.forms import PERSON_CHOICE_ERROR, CloseIntakeForm, WalkInForm
+from intake.forms import PERSON_CHOICE_ERROR, CloseIntakeForm, CompanionDetailsForm, WalkInForm
 from intake.models import Intake
 from intake.selectors import intake_get_for_user
+from intake.services import intake_update_by_companion
 from volunteers.models import Offer, Volunteer
 
 from . import selectors, services, tokens
@@ -119,11 +120,39 @@ def offer_respond(request: HttpRequest, token: str) -> HttpResponse:
 @role_required(Role.VOLUNTEER)
 def assignment(request: HttpRequest, offer_id: int) -> HttpResponse:
     """The minimum a companion needs: first name, language, needs, status (42 CFR Part 2)."""
-    offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
-    if not offer.volunteer.is_vetted or not offer.volunteer.is_active:
-        raise PermissionDenied
+    try:
+        offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
+    except Http404:
+        ended = selectors.ended_assignment_for_user(user=request.user, offer_id=offer_id)
+        if ended is None:
+            raise
+        return render(request, "volunteers/assignment_ended.html", {"offer": ended})
     access_log_intake(request=request, intake=offer.intake, record_type="assignment", record_id=offer.pk)
     return render(request, "volunteers/assignment.html", {"offer": offer, "intake": offer.intake})
+
+
+@role_required(Role.VOLUNTEER)
+def assignment_details(request: HttpRequest, offer_id: int) -> HttpResponse:
+    """The companion corrects the minimum necessary: the first name, the language, the needs."""
+    offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
+    intake = offer.intake
+    access_log_intake(
+        request=request,
+        intake=intake,
+        record_type="assignment",
+        record_id=offer.pk,
+        action="edit" if request.method == "POST" else "view",
+    )
+    form = CompanionDetailsForm(request.POST or None, initial=CompanionDetailsForm.initial_for(intake))
+    if request.method == "POST" and form.is_valid():
+        try:
+            intake_update_by_companion(intake=intake, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, "Saved. Thank you.")
+            return redirect("volunteers:assignment", offer_id=offer.pk)
+    return render(request, "volunteers/assignment_details.html", {"offer": offer, "form": form})
 
 
 @role_required(Role.VOLUNTEER)
