@@ -57,7 +57,7 @@ class Offer(models.Model):
     paged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    relaxed_rule = models.CharField(max_length=20, blank=True)
+    relaxed_rule = models.CharField(max_length=20, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["created_at", "id"]
