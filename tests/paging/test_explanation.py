@@ -97,7 +97,7 @@ def test_the_explanation_reads_plainly(walk_in, everyone):
         "Nobody else can be paged: 0 of 7 on-call volunteers fit (of 9 in the department: "
         "2 not vetted or paused, 2 not on call now, 1 busy with another person, "
         "2 do not speak Vietnamese, 1 not a woman, as the person asked, 1 already asked for this "
-        "walk-in); 1 (Ann) fits but does not speak Vietnamese; 2 (Offcall, Quiet) fits but is not "
+        "walk-in); 1 (Ann) fits but does not speak Vietnamese; 2 (Offcall, Quiet) fit but are not "
         "on call now; 1 (Tom) speaks Vietnamese but the person asked for a woman."
     )
 

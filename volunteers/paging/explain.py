@@ -175,6 +175,8 @@ class Explanation:
         if counts:
             parts[0] += f" (of {self.total} in the department: {counts})"
         for text, names in self._near_fits_by_text():
+            if len(names) > 1:
+                text = _plural(text)
             parts.append(f"{len(names)} ({', '.join(names)}) {text}")
         return f"{head}: " + "; ".join(parts) + "."
 
@@ -183,6 +185,14 @@ class Explanation:
         for near in self.near_fits:
             grouped.setdefault(near.rule.near_fit(self.intake), []).append(near.first_name)
         return list(grouped.items())
+
+
+# A near fit's words said of several volunteers ("fit but are not on call now").
+_PLURALS = {"fits": "fit", "is": "are", "does": "do", "speaks": "speak"}
+
+
+def _plural(text: str) -> str:
+    return " ".join(_PLURALS.get(word, word) for word in text.split(" "))
 
 
 def _first_name(volunteer: Volunteer) -> str:
