@@ -13,7 +13,7 @@ from difflib import SequenceMatcher
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -102,9 +102,10 @@ def intake_get_for_editing(*, user: User, intake_id: UUID) -> Intake:
 
 
 def officer_recent_intakes(*, user: User) -> QuerySet[Intake]:
-    """The desk officer's own walk-ins within the window, newest first."""
+    """The desk officer's own walk-ins within the window, newest first, each annotated with
+    ``nobody_can_be_paged`` (``with_paging_stalled``)."""
     officer_departments = department_ids_for_role(user=user, role=Role.DESK_OFFICER)
-    return (
+    return with_paging_stalled(
         Intake.objects.filter(
             department_id__in=officer_departments,
             logged_by=user,
@@ -112,6 +113,39 @@ def officer_recent_intakes(*, user: User) -> QuerySet[Intake]:
         )
         .select_related("person", "department")
         .order_by("-arrived_at")
+    )
+
+
+# The coordinators' messages paging writes when nobody can be paged for a walk-in (its stall
+# check, volunteers.paging.services): reached through the intake's relations, not imported.
+STALL_NOTIFICATION_KINDS = ("nobody_left", "nobody_fits")
+
+
+def with_paging_stalled(intakes: QuerySet[Intake], *, now=None) -> QuerySet[Intake]:
+    """Annotate ``nobody_can_be_paged``: waiting for a companion with paging on, no page open,
+    and the coordinators called because nobody is left to page. Two EXISTS, no extra query."""
+    now = now or timezone.now()
+    open_offers = Intake.offers.rel.related_model.objects.filter(
+        intake=OuterRef("pk"), status="pending", expires_at__gt=now
+    )
+    stalls = Intake.notifications.rel.related_model.objects.filter(
+        intake=OuterRef("pk"), kind__in=STALL_NOTIFICATION_KINDS
+    )
+    return intakes.annotate(
+        nobody_can_be_paged=ExpressionWrapper(
+            Q(status=Intake.Status.WAITING_FOR_COMPANION, companion_needed_at__isnull=False)
+            & ~Q(Exists(open_offers))
+            & Q(Exists(stalls)),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def intake_nobody_can_be_paged(*, intake: Intake) -> bool:
+    return bool(
+        with_paging_stalled(Intake.objects.filter(pk=intake.pk))
+        .values_list("nobody_can_be_paged", flat=True)
+        .first()
     )
 
 

@@ -68,6 +68,7 @@ def intake_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         "has_valid_consent": selectors.person_has_valid_consent(person=intake.person),
         "close_form": CloseIntakeForm(),
         "now": timezone.now(),
+        "nobody_can_be_paged": selectors.intake_nobody_can_be_paged(intake=intake),
     }
     if request.htmx:
         return render(request, "intake/_status.html", context)

@@ -33,6 +33,8 @@ class Notification(models.Model):
         CANCELLED = "cancelled", "No longer needed"
         ARRIVAL_REMINDER = "arrival_reminder", "Arrival reminder"
         NOBODY_ACCEPTED = "nobody_accepted", "Coordinator: nobody accepted"
+        NOBODY_LEFT = "nobody_left", "Coordinator: everyone paged declined or did not answer"
+        NOBODY_FITS = "nobody_fits", "Coordinator: no on-call volunteer fits"
         COMPANION_LATE = "companion_late", "Coordinator: companion not arrived"
         FOLLOW_UPS_DUE = "follow_ups_due", "Coordinator: follow-ups due"
         VERIFY_CONTACT = "verify_contact", "Verification code"

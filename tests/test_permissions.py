@@ -126,6 +126,11 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
     ),
     (
+        "volunteers:paging_page_near_fit",
+        "post",
+        {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+    ),
+    (
         "volunteers:paging_release",
         "post",
         {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},

@@ -39,7 +39,7 @@ from ..factories import FacilityFactory, user_with_role
 FORBIDDEN = ["Zebulon", "Quarrington", "opioid", "methadone", "fentanyl", "overdose", "detox"]
 
 
-def _walk_in(department, officer, django_capture_on_commit_callbacks) -> Intake:
+def _walk_in(department, officer, django_capture_on_commit_callbacks, **asked_for) -> Intake:
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         return walk_in_log(
             department=department,
@@ -50,6 +50,7 @@ def _walk_in(department, officer, django_capture_on_commit_callbacks) -> Intake:
                 "needs": "methadone clinic",
                 "notes": "fentanyl overdose last week",
                 "warrant_check": "none",
+                **asked_for,
             },
         )
 
@@ -121,6 +122,15 @@ def test_no_message_of_any_kind_carries_personal_health_information(
     )
     placement_admission_confirm(placement=placement, actor=coordinator_with_phone)
     _in_flight(run, follow_up_reminders, now=timezone.now() + timedelta(days=1, hours=1))
+
+    # A fourth asks for a language no volunteer speaks: nobody fits, the coordinators are paged.
+    _walk_in(department, officer, run, companion_language="ar")
+    # A fifth: every volunteer asked declines, one after the other: nobody left.
+    fifth = _walk_in(department, officer, run)
+    while pending := list(Offer.objects.filter(intake=fifth, status=Offer.Status.PENDING)):
+        for offer in pending:
+            _in_flight(run, offer_decline, offer_id=offer.pk, volunteer=offer.volunteer)
+    assert Notification.objects.filter(intake=fifth, kind=Notification.Kind.NOBODY_LEFT).exists()
 
     # A volunteer verifies their phone with a code, and sends themselves a test page.
     _in_flight(run, volunteer_contact_code_send, volunteer=on_call_volunteers[0], channel="sms")

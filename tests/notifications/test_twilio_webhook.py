@@ -126,7 +126,8 @@ def test_the_latest_of_two_open_requests_is_answered(department, officer, offers
     _text("yes", str(volunteer.phone))
 
     assert Offer.objects.get(pk=newest.pk).status == Offer.Status.ACCEPTED
-    assert Offer.objects.get(pk=offers[0].pk).status == Offer.Status.PENDING
+    # One companion, one person: their page for the earlier walk-in is withdrawn at once.
+    assert Offer.objects.get(pk=offers[0].pk).status == Offer.Status.WITHDRAWN
 
 
 def test_an_unknown_number_gets_a_polite_answer(offers):

@@ -187,16 +187,16 @@ def test_coordinators_are_paged_after_escalate_minutes_even_with_fewer_waves(
 def test_coordinators_are_paged_at_once_when_nobody_can_be_paged(
     walk_in, coordinator_on_call, sms_outbox, mailoutbox, worker
 ):
+    """Nobody was asked, so the message says nobody fits (not "nobody has accepted yet")."""
     with worker():
         assert paging_advance(intake_id=walk_in.pk, now=minutes(walk_in, 0)) == []
 
-    assert coordinator_pages(coordinator_on_call, sms_outbox) == [
-        "Harbor: nobody has accepted yet at Gloucester Police Department (waiting 0 min). "
-        "Please find a companion."
+    assert texts_to(sms_outbox, coordinator_on_call.phone) == [
+        "Harbor: nobody can be paged at Gloucester Police Department: no on-call volunteer fits "
+        "what the person asked for (waiting 0 min). Please find a companion now."
     ]
-    assert len(mailoutbox) == 1
-    walk_in.refresh_from_db()
-    assert walk_in.paging_escalated_at == minutes(walk_in, 0)
+    assert coordinator_pages(coordinator_on_call, sms_outbox) == []
+    assert [m.subject for m in mailoutbox] == ["No volunteer fits at Gloucester Police Department"]
 
 
 def test_coordinators_are_not_paged_twice_for_the_same_escalation(
@@ -248,7 +248,7 @@ def test_only_the_coordinators_of_the_walk_in_department_are_paged(
     with worker():
         paging_advance(intake_id=walk_in.pk, now=minutes(walk_in, 0))
 
-    assert len(coordinator_pages(coordinator_on_call, sms_outbox)) == 1
+    assert len(texts_to(sms_outbox, coordinator_on_call.phone)) == 1
     for user in (other_coordinator, desk, retired):
         assert texts_to(sms_outbox, user.phone) == []
     assert not Notification.objects.filter(recipient__in=[other_coordinator, desk, retired]).exists()

@@ -47,6 +47,7 @@ from tests.factories import PASSWORD, IntakeFactory
 from tests.intake.helpers import consent_data, edit_data, walk_in_data
 from tests.test_permissions import TABLE, _url
 from volunteers.models import Offer, Shift, ShiftSeries
+from volunteers.paging.forms import NearFitForm
 from volunteers.roster.forms import (
     AssignShiftForm,
     CoverageForm,
@@ -261,6 +262,7 @@ ENDPOINTS = [
     Endpoint("volunteers:assignment_release", "post", "volunteer_user", ["reason", "next"]),
     Endpoint("volunteers:assignment_arrived", "post", "volunteer_user", ["next"]),
     Endpoint("volunteers:paging_page", "post", "coordinator", ["volunteer"]),
+    Endpoint("volunteers:paging_page_near_fit", "post", "coordinator", fields_of(NearFitForm)),
     Endpoint("volunteers:paging_release", "post", "coordinator", ["offer", "next"]),
     Endpoint("volunteers:paging_stop", "post", "coordinator", ["reason"]),
     Endpoint("volunteers:paging_resume", "post", "coordinator", ["reason"]),

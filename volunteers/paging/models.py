@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -54,6 +55,12 @@ class Offer(models.Model):
     arrival_check_at = models.DateTimeField(null=True, blank=True)
     arrival_reminded_at = models.DateTimeField(null=True, blank=True)
     arrival_escalated_at = models.DateTimeField(null=True, blank=True)
+    # A coordinator paged a near fit anyway ("Page Tom anyway"): who, and which matching rule
+    # they relaxed for this one offer (``matching.RELAXABLE_RULES``); the offer's created_at is when.
+    paged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    relaxed_rule = models.CharField(max_length=20, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -102,6 +109,13 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"Offer {self.pk} ({self.status})"
+
+    @property
+    def relaxed_rule_display(self) -> str:
+        """The relaxed matching rule in words ("the language rule")."""
+        return {"on_call": "on-call", "language": "language", "gender": "gender"}.get(
+            self.relaxed_rule, self.relaxed_rule
+        )
 
     @property
     def is_open(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from intake.selectors import companion_intake_ids
+from notifications.models import Notification
 from volunteers.models import OFFER_OPEN_FOR, Offer, Volunteer
 
 # After an assignment ends (the walk-in closed, or the person was admitted), its page says only
@@ -52,7 +54,11 @@ def ended_assignment_for_user(*, user: User, offer_id: int, now: datetime | None
 
 
 def offers_for_intake(*, intake) -> QuerySet:
-    return Offer.objects.filter(intake=intake).select_related("volunteer__user").order_by("created_at", "pk")
+    return (
+        Offer.objects.filter(intake=intake)
+        .select_related("volunteer__user", "paged_by")
+        .order_by("created_at", "pk")
+    )
 
 
 def offer_for_sms_reply(*, phone: str, now: datetime | None = None) -> Offer | None:
@@ -97,3 +103,49 @@ def on_call_now(*, department, now: datetime | None = None) -> QuerySet[Voluntee
         .distinct()
         .order_by("user__first_name", "user__last_name", "pk")
     )
+
+
+# The coordinators' messages that say nobody can be paged (``services._stall_check``).
+STALL_KINDS = (Notification.Kind.NOBODY_LEFT, Notification.Kind.NOBODY_FITS)
+
+
+@dataclass(frozen=True)
+class PagingState:
+    """Where paging stands for an intake waiting for a companion, for the pages to say plainly.
+
+    ``state``: ``asking`` (an offer is open), ``starting`` (no page has gone out yet: the first
+    wave is on its way), ``stalled`` (nobody is asked and nobody is left: the coordinators were
+    paged at ``called_at``), ``between`` (nobody is asked right now; the next wave is due),
+    ``stopped`` (a coordinator stopped paging), or ``""`` when the intake no longer waits."""
+
+    state: str
+    open_offers: int = 0
+    called_at: datetime | None = None
+    stall_kind: str = ""
+
+
+def paging_state(*, intake, offers: list[Offer] | None = None, now: datetime | None = None) -> PagingState:
+    """``offers``: the intake's offers when the caller already has them (else one query)."""
+    now = now or timezone.now()
+    if intake.status != intake.Status.WAITING_FOR_COMPANION:
+        return PagingState("")
+    if intake.companion_needed_at is None:
+        return PagingState("stopped")
+    offers = list(offers_for_intake(intake=intake)) if offers is None else offers
+    open_offers = sum(1 for o in offers if o.status == Offer.Status.PENDING and o.expires_at > now)
+    if open_offers:
+        return PagingState("asking", open_offers=open_offers)
+    # The stall for the offers made so far (its key holds their number: services._stall_check).
+    stall = (
+        Notification.objects.filter(
+            intake=intake,
+            kind__in=STALL_KINDS,
+            idempotency_key__startswith=f"intake:{intake.pk}:stall:{len(offers)}:",
+        )
+        .order_by("created_at")
+        .values("created_at", "kind")
+        .first()
+    )
+    if stall is not None:
+        return PagingState("stalled", called_at=stall["created_at"], stall_kind=stall["kind"])
+    return PagingState("starting" if not offers else "between")

@@ -23,6 +23,7 @@ from notifications.models import Notification
 from notifications.services import notification_enqueue
 from volunteers.models import OFFER_OPEN_FOR, Offer, Volunteer
 
+from .explain import RELAXABLE_RULES, paging_explanation
 from .matching import Candidate, rank_volunteers
 from .tokens import offer_link, voice_call_url
 
@@ -41,9 +42,21 @@ TAKEN_REASON = "Someone else is already on the way. Thank you for answering."
 class OfferUnavailable(Exception):
     """The offer can no longer be accepted or declined. ``reason`` says why, for the page."""
 
+    heading = "Thank you"
+
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class VolunteerBusy(OfferUnavailable):
+    """The volunteer already has an open assignment: one companion, one person. Their offer was
+    withdrawn (already committed when this is raised) and paging went on for that walk-in."""
+
+    heading = "You are already with someone"
+
+    def __init__(self, station: str):
+        super().__init__(f"You are already with someone at {station}; finish or hand that one back first.")
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -157,7 +170,14 @@ def _notify_coordinators(*, intake: Intake, kind: str, context: dict, key: str, 
 
 
 def _make_offers(
-    *, intake: Intake, candidates: list[Candidate], wave: int, source: str, now: datetime
+    *,
+    intake: Intake,
+    candidates: list[Candidate],
+    wave: int,
+    source: str,
+    now: datetime,
+    paged_by: User | None = None,
+    relaxed_rule: str = "",
 ) -> list[Offer]:
     offers = []
     for candidate in candidates:
@@ -170,12 +190,55 @@ def _make_offers(
             reasons=candidate.reasons_text[:300],
             created_at=now,
             expires_at=now + OFFER_OPEN_FOR,
+            paged_by=paged_by,
+            relaxed_rule=relaxed_rule,
         )
         context = {**_station_context(intake, now), "link": offer_link(offer)}
         _notify_volunteer(
             volunteer=candidate.volunteer, kind=Notification.Kind.OFFER, offer=offer, context=context, now=now
         )
         offers.append(offer)
+    return offers
+
+
+def _stall_check(*, intake: Intake, now: datetime) -> bool:
+    """Page the coordinators at once when the intake (locked by the caller, waiting, paging on)
+    has no offer still open: nobody is being asked. The caller has just found nobody left to ask.
+
+    Which stall it is goes in the message: ``nobody_fits`` when nobody was ever paged, else
+    ``nobody_left`` (everyone asked declined, did not answer, or went to someone else). Written in
+    the caller's transaction. The idempotency key holds the number of offers made so far, so one
+    stall pages the coordinators once, and a new stall (a new candidate appeared, was paged and
+    declined in turn) pages them again. Returns whether this is a stall."""
+    if intake.status != Intake.Status.WAITING_FOR_COMPANION or intake.companion_needed_at is None:
+        return False
+    offers = intake.offers.all()
+    if offers.filter(status=Offer.Status.PENDING, expires_at__gt=now).exists():
+        return False
+    made = offers.count()
+    kind = Notification.Kind.NOBODY_LEFT if made else Notification.Kind.NOBODY_FITS
+    _notify_coordinators(intake=intake, kind=kind, context=_station_context(intake, now), key=f"stall:{made}")
+    logger.info("paging: nobody can be paged (%s offers made)", made)
+    return True
+
+
+def _page_next_or_stall(*, intake: Intake, now: datetime, source: str) -> list[Offer]:
+    """Someone paged for ``intake`` (locked by the caller) is out: page the best candidate left
+    at once, or, with nobody left and nobody still asked, page the coordinators (``_stall_check``).
+    Does nothing when the intake no longer waits or paging was stopped."""
+    if intake.status != Intake.Status.WAITING_FOR_COMPANION or intake.companion_needed_at is None:
+        return []
+    intake = Intake.objects.select_related("department", "person").get(pk=intake.pk)
+    wave = intake.offers.aggregate(n=Max("wave"))["n"] or 1
+    offers = _make_offers(
+        intake=intake,
+        candidates=rank_volunteers(intake=intake, now=now, limit=1),
+        wave=wave,
+        source=source,
+        now=now,
+    )
+    if not offers:
+        _stall_check(intake=intake, now=now)
     return offers
 
 
@@ -227,7 +290,6 @@ def paging_advance(*, intake_id, now: datetime | None = None) -> list[Offer]:
         escalation_interval = timedelta(minutes=department.escalate_after_minutes)
         if intake.paging_escalated_at is None:
             escalate = waves_sent > department.escalate_after_waves or now >= escalate_at
-            escalate = escalate or (last_wave_at == now and not candidates)
         else:
             escalate = now >= intake.paging_escalated_at + escalation_interval
             escalate_at = intake.paging_escalated_at + escalation_interval
@@ -240,6 +302,10 @@ def paging_advance(*, intake_id, now: datetime | None = None) -> list[Offer]:
             )
             intake.paging_escalated_at = now
             escalate_at = now + escalation_interval
+
+        if not offers and not asking:
+            # Nobody is being asked and nobody is left to ask: the coordinators, at once.
+            _stall_check(intake=intake, now=now)
 
         next_at = min(last_wave_at + wave_interval, escalate_at)
         intake.companion_needed_at = next_at
@@ -278,6 +344,56 @@ def offer_page_by_hand(
         wave = locked.offers.aggregate(n=Max("wave"))["n"] or 1
         (offer,) = _make_offers(
             intake=locked, candidates=eligible, wave=wave, source=Offer.Source.COORDINATOR, now=now
+        )
+    return offer
+
+
+def offer_page_near_fit(
+    *, intake: Intake, volunteer: Volunteer, rule: str, coordinator: User, now: datetime | None = None
+) -> Offer:
+    """A coordinator pages a near fit anyway ("Page Tom anyway"), relaxing for this one offer the
+    one rule that left them out: language, gender or not on call (``RELAXABLE_RULES``; never
+    vetting, being busy with someone else, or having answered already).
+
+    Locks the intake. The offer records who relaxed which rule (``paged_by``, ``relaxed_rule``;
+    its ``created_at`` says when), which the intake's paging history shows. The volunteer is
+    texted in this transaction (outbox). Raises OfferUnavailable when the walk-in no longer
+    waits or the volunteer is not a near fit for exactly that rule (any more)."""
+    now = now or timezone.now()
+    if rule not in RELAXABLE_RULES:
+        raise OfferUnavailable("Only the language, gender or on-call rule can be relaxed.")
+    with transaction.atomic():
+        locked = (
+            Intake.objects.select_for_update(of=("self",))
+            .select_related("department", "person")
+            .get(pk=intake.pk)
+        )
+        if locked.status != Intake.Status.WAITING_FOR_COMPANION:
+            raise OfferUnavailable("This person already has a companion, or the walk-in is closed.")
+        explanation = paging_explanation(intake=locked, now=now)
+        near_fit = next(
+            (n for n in explanation.near_fits if n.volunteer.pk == volunteer.pk and n.rule.key == rule),
+            None,
+        )
+        if near_fit is None:
+            raise OfferUnavailable(
+                "That volunteer cannot be paged anyway for this walk-in (already paged, busy, "
+                "not vetted, or left out by another rule)."
+            )
+        candidate = Candidate(
+            volunteer=near_fit.volunteer,
+            score=0,
+            reasons=[f"paged anyway by {coordinator}: {near_fit.rule.relaxed_text(locked)}"],
+        )
+        wave = locked.offers.aggregate(n=Max("wave"))["n"] or 1
+        (offer,) = _make_offers(
+            intake=locked,
+            candidates=[candidate],
+            wave=wave,
+            source=Offer.Source.COORDINATOR,
+            now=now,
+            paged_by=coordinator,
+            relaxed_rule=rule,
         )
     return offer
 
@@ -408,17 +524,38 @@ def _offer_for_answer(*, offer_id: int, volunteer: Volunteer, now: datetime) -> 
 
 
 def offer_accept(*, offer_id: int, volunteer: Volunteer, now: datetime | None = None) -> Offer:
-    """First accept wins. Locks the intake; a conditional update plus the partial unique index
-    (one accepted offer per intake) make a second acceptance impossible even if the lock were
-    bypassed. On success the intake moves to companion_assigned, the other open offers are
-    withdrawn with a "filled, thank you", and the arrival timer starts.
-    Raises OfferUnavailable with the reason to show otherwise. Accepting twice is harmless.
+    """First accept wins, and one companion is with one person at a time.
+
+    Lock order (the same in every paging service): the intake, then its offers, then the
+    volunteer's row. Holding the volunteer's row, the check "no other open assignment" cannot be
+    raced by the same volunteer accepting another walk-in: that accept waits for this
+    transaction and then sees its assignment. A conditional update plus the partial unique index
+    (one accepted offer per intake) make a second acceptance of one walk-in impossible even if the
+    lock were bypassed.
+
+    On success the intake moves to companion_assigned, the other open offers of this walk-in are
+    withdrawn with a "filled, thank you", the arrival timer starts, and the volunteer's pending
+    offers for other walk-ins are withdrawn, each of those walk-ins paging its next candidate at
+    once (or its coordinators, with nobody left). Those walk-ins are locked with SKIP LOCKED
+    (taking them after the volunteer's row would otherwise break the lock order): one held by
+    another transaction keeps its offer, which is refused as below if the volunteer answers it.
+
+    A volunteer who already has an open assignment is refused with ``VolunteerBusy`` (a 409 on the
+    page): this offer is withdrawn and the walk-in pages its next candidate, committed before the
+    exception is raised. Raises OfferUnavailable with the reason to show otherwise. Accepting
+    twice is harmless. Side effects: notifications in the outbox, written in this transaction.
     """
     now = now or timezone.now()
+    busy_at = None
     with transaction.atomic():
         offer, intake = _offer_for_answer(offer_id=offer_id, volunteer=volunteer, now=now)
         if offer.status == Offer.Status.ACCEPTED:
             return offer
+        if offer.status == Offer.Status.WITHDRAWN and intake.status == Intake.Status.WAITING_FOR_COMPANION:
+            # Withdrawn because they went to someone else (``_withdraw_elsewhere``)? Say so.
+            elsewhere = _open_assignment(volunteer=volunteer, other_than=offer)
+            if elsewhere is not None:
+                raise VolunteerBusy(elsewhere.department.name)
         if offer.status != Offer.Status.PENDING:
             raise OfferUnavailable(offer_closed_reason(offer))
         if offer.expires_at <= now:
@@ -426,34 +563,90 @@ def offer_accept(*, offer_id: int, volunteer: Volunteer, now: datetime | None = 
         if intake.status != Intake.Status.WAITING_FOR_COMPANION:
             raise OfferUnavailable(TAKEN_REASON)
         today = timezone.localdate(now, timezone=intake.department.tzinfo)
-        if not Volunteer.objects.vetted(on=today).filter(pk=volunteer.pk).exists():
+        locked_volunteer = (
+            Volunteer.objects.select_for_update(of=("self",)).filter(pk=volunteer.pk).vetted(on=today).first()
+        )
+        if locked_volunteer is None:
             # Paused, or vetting lapsed since the page went out: never assigned to a person.
             raise OfferUnavailable(
                 "Your volunteer record needs attention first. Please call your coordinator."
             )
-        expected = now + timedelta(minutes=intake.department.expected_arrival_minutes)
-        try:
-            with transaction.atomic():
-                updated = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(
-                    status=Offer.Status.ACCEPTED,
-                    responded_at=now,
-                    expected_arrival_at=expected,
-                    arrival_check_at=expected,
-                )
-        except IntegrityError:
-            updated = 0
-        if not updated:
-            raise OfferUnavailable(TAKEN_REASON)
-        intake_transition(
-            intake=intake, to_status=Intake.Status.COMPANION_ASSIGNED, actor=volunteer.user, now=now
-        )
-        _withdraw_pending(intake=intake, now=now, kind=Notification.Kind.FILLED)
-        offer.refresh_from_db()
+        elsewhere = _open_assignment(volunteer=volunteer, other_than=offer)
+        if elsewhere is not None:
+            offer.status = Offer.Status.WITHDRAWN
+            offer.responded_at = now
+            offer.save(update_fields=["status", "responded_at"])
+            _page_next_or_stall(intake=intake, now=now, source=Offer.Source.DECLINE)
+            busy_at = elsewhere.department.name
+        else:
+            expected = now + timedelta(minutes=intake.department.expected_arrival_minutes)
+            try:
+                with transaction.atomic():
+                    updated = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(
+                        status=Offer.Status.ACCEPTED,
+                        responded_at=now,
+                        expected_arrival_at=expected,
+                        arrival_check_at=expected,
+                    )
+            except IntegrityError:
+                updated = 0
+            if not updated:
+                raise OfferUnavailable(TAKEN_REASON)
+            intake_transition(
+                intake=intake, to_status=Intake.Status.COMPANION_ASSIGNED, actor=volunteer.user, now=now
+            )
+            _withdraw_pending(intake=intake, now=now, kind=Notification.Kind.FILLED)
+            _withdraw_elsewhere(volunteer=volunteer, accepted=offer, now=now)
+            offer.refresh_from_db()
+    if busy_at is not None:
+        raise VolunteerBusy(busy_at)
     return offer
 
 
+def _open_assignment(*, volunteer: Volunteer, other_than: Offer) -> Offer | None:
+    """The volunteer's accepted offer for a walk-in still engaging its companion, if any."""
+    return (
+        Offer.objects.select_related("department")
+        .filter(
+            volunteer=volunteer,
+            status=Offer.Status.ACCEPTED,
+            intake__status__in=Intake.COMPANION_ENGAGED_STATUSES,
+        )
+        .exclude(pk=other_than.pk)
+        .first()
+    )
+
+
+def _withdraw_elsewhere(*, volunteer: Volunteer, accepted: Offer, now: datetime) -> int:
+    """The volunteer just accepted ``accepted``: withdraw their pending offers for other walk-ins
+    and page the next candidate of each at once. Each walk-in is taken with SKIP LOCKED (see
+    ``offer_accept``) inside a savepoint. Returns how many offers were withdrawn."""
+    intake_ids = set(
+        Offer.objects.filter(volunteer=volunteer, status=Offer.Status.PENDING)
+        .exclude(intake_id=accepted.intake_id)
+        .values_list("intake_id", flat=True)
+    )
+    withdrawn = 0
+    for intake_id in sorted(intake_ids, key=str):
+        with transaction.atomic():
+            other = (
+                Intake.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=intake_id).first()
+            )
+            if other is None:
+                continue
+            n = Offer.objects.filter(intake=other, volunteer=volunteer, status=Offer.Status.PENDING).update(
+                status=Offer.Status.WITHDRAWN, responded_at=now
+            )
+            if n:
+                withdrawn += n
+                _page_next_or_stall(intake=other, now=now, source=Offer.Source.DECLINE)
+    return withdrawn
+
+
 def offer_decline(*, offer_id: int, volunteer: Volunteer, now: datetime | None = None) -> Offer:
-    """Decline, and page the next candidate at once if the person is still waiting."""
+    """Decline, and page the next candidate at once if the person is still waiting; with nobody
+    left to ask and nobody still asked, page the coordinators in this same transaction
+    (``_page_next_or_stall``). Locks the intake, then the offer."""
     now = now or timezone.now()
     with transaction.atomic():
         offer, intake = _offer_for_answer(offer_id=offer_id, volunteer=volunteer, now=now)
@@ -464,24 +657,8 @@ def offer_decline(*, offer_id: int, volunteer: Volunteer, now: datetime | None =
         offer.status = Offer.Status.DECLINED
         offer.responded_at = now
         offer.save(update_fields=["status", "responded_at"])
-        _page_next_candidate(intake=intake, after=offer, source=Offer.Source.DECLINE, now=now)
+        _page_next_or_stall(intake=intake, now=now, source=Offer.Source.DECLINE)
     return offer
-
-
-def _page_next_candidate(*, intake: Intake, after: Offer, source: str, now: datetime) -> list[Offer]:
-    """An offer closed without a companion (declined, or the volunteer could not be reached):
-    page the next candidate at once if the person is still waiting. The caller holds the intake's
-    lock."""
-    if intake.status == Intake.Status.WAITING_FOR_COMPANION and intake.companion_needed_at is not None:
-        intake = Intake.objects.select_related("department", "person").get(pk=intake.pk)
-        return _make_offers(
-            intake=intake,
-            candidates=rank_volunteers(intake=intake, now=now, limit=1),
-            wave=after.wave,
-            source=source,
-            now=now,
-        )
-    return []
 
 
 # --- delivery receipts ------------------------------------------------------------------------
@@ -550,10 +727,10 @@ def offer_page_undelivered(*, offer_id: int, now: datetime | None = None) -> str
 def offer_mark_unreachable(*, offer_id: int, now: datetime | None = None) -> Offer:
     """No message of this page reached the volunteer: treat it as unanswerable at once.
 
-    Locks the intake, then the offer. A pending offer becomes ``unreachable`` (like a decline,
-    it pages the next candidate at once through the same path) and the volunteer is flagged to
-    coordinators (``unreachable_since``, kept from the first time). An offer no longer pending is
-    returned unchanged.
+    Locks the intake, then the offer. A pending offer becomes ``unreachable``; like a decline, it
+    pages the next candidate at once, or the coordinators when nobody is left
+    (``_page_next_or_stall``). The volunteer is flagged to coordinators (``unreachable_since``,
+    kept from the first time). An offer no longer pending is returned unchanged.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -569,7 +746,7 @@ def offer_mark_unreachable(*, offer_id: int, now: datetime | None = None) -> Off
             unreachable_since=now
         )
         logger.info("paging: offer %s unreachable", offer.pk)
-        _page_next_candidate(intake=intake, after=offer, source=Offer.Source.UNREACHABLE, now=now)
+        _page_next_or_stall(intake=intake, now=now, source=Offer.Source.UNREACHABLE)
     return offer
 
 
@@ -603,11 +780,33 @@ def offer_closed_reason(offer: Offer) -> str:
     }.get(offer.status, "This request is closed.")
 
 
-def offers_expire(*, now: datetime | None = None) -> int:
+def offers_expire(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Expire offers left unanswered past their time. Walk-in by walk-in, each locked (SKIP
+    LOCKED, then its offers: the usual lock order); a walk-in left with no open offer pages its
+    next candidate at once, or its coordinators with nobody left. Returns how many expired."""
     now = now or timezone.now()
-    return Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=now).update(
-        status=Offer.Status.EXPIRED, responded_at=now
+    intake_ids = list(
+        Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=now)
+        .order_by()
+        .values_list("intake_id", flat=True)
+        .distinct()[:limit]
     )
+    expired = 0
+    for intake_id in intake_ids:
+        with transaction.atomic():
+            intake = (
+                Intake.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=intake_id).first()
+            )
+            if intake is None:
+                continue
+            n = Offer.objects.filter(intake=intake, status=Offer.Status.PENDING, expires_at__lte=now).update(
+                status=Offer.Status.EXPIRED, responded_at=now
+            )
+            expired += n
+            still_asked = intake.offers.filter(status=Offer.Status.PENDING, expires_at__gt=now).exists()
+            if n and not still_asked:
+                _page_next_or_stall(intake=intake, now=now, source=Offer.Source.DECLINE)
+    return expired
 
 
 # --- arrival ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path("assignments/<int:offer_id>/release/", views.assignment_release, name="assignment_release"),
     path("paging/<uuid:intake_id>/", views.paging_panel, name="paging_panel"),
     path("paging/<uuid:intake_id>/page/", views.paging_page_by_hand, name="paging_page"),
+    path("paging/<uuid:intake_id>/page-anyway/", views.paging_page_near_fit, name="paging_page_near_fit"),
     path("paging/<uuid:intake_id>/stop/", views.paging_stop, name="paging_stop"),
     path("paging/<uuid:intake_id>/resume/", views.paging_resume, name="paging_resume"),
     path("paging/<uuid:intake_id>/release/", views.paging_release, name="paging_release"),

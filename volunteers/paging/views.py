@@ -29,6 +29,8 @@ from intake.services import intake_update_by_companion
 from volunteers.models import Offer, Volunteer
 
 from . import selectors, services, tokens
+from .explain import paging_explanation
+from .forms import NearFitForm
 from .matching import rank_volunteers
 
 
@@ -36,8 +38,10 @@ def _link_problem(request: HttpRequest, title: str, text: str, status: int) -> H
     return render(request, "volunteers/offer_problem.html", {"title": title, "text": text}, status=status)
 
 
-def _offer_closed(request: HttpRequest, offer: Offer, reason: str, status: int = 200) -> HttpResponse:
-    heading = "Already taken" if reason == services.TAKEN_REASON else "Thank you"
+def _offer_closed(
+    request: HttpRequest, offer: Offer, reason: str, status: int = 200, heading: str = ""
+) -> HttpResponse:
+    heading = heading or ("Already taken" if reason == services.TAKEN_REASON else "Thank you")
     return render(
         request,
         "volunteers/offer_closed.html",
@@ -84,6 +88,8 @@ def offer_respond(request: HttpRequest, token: str) -> HttpResponse:
                 offer = services.offer_accept(offer_id=offer.pk, volunteer=offer.volunteer)
             else:
                 services.offer_decline(offer_id=offer.pk, volunteer=offer.volunteer)
+        except services.VolunteerBusy as busy:
+            return _offer_closed(request, offer, busy.reason, status=409, heading=busy.heading)
         except services.OfferUnavailable as unavailable:
             return _offer_closed(request, offer, unavailable.reason, status=409)
         if answer == "accept":
@@ -173,20 +179,26 @@ def paging_panel(request: HttpRequest, intake_id) -> HttpResponse:
     # Volunteers' verified numbers, to call them: for the department's coordinators only (desk
     # officers and other volunteers never see them).
     show_phones = intake.department_id in coordinator_department_ids(user=request.user)
-    candidates = []
+    now = timezone.now()
+    offers = list(selectors.offers_for_intake(intake=intake))
+    state = selectors.paging_state(intake=intake, offers=offers, now=now)
+    candidates, explanation = [], None
     if is_coordinator and intake.status == intake.Status.WAITING_FOR_COMPANION:
         candidates = rank_volunteers(intake=intake, limit=10, require_on_call=False)
+        explanation = paging_explanation(intake=intake, now=now)
     return render(
         request,
         "volunteers/_paging_panel.html",
         {
             "intake": intake,
-            "offers": list(selectors.offers_for_intake(intake=intake)),
+            "offers": offers,
+            "state": state,
             "candidates": candidates,
+            "explanation": explanation,
             "is_coordinator": is_coordinator,
             "show_phones": show_phones,
             "on_call": list(selectors.on_call_now(department=intake.department)) if show_phones else [],
-            "now": timezone.now(),
+            "now": now,
         },
     )
 
@@ -207,6 +219,31 @@ def paging_page_by_hand(request: HttpRequest, intake_id) -> HttpResponse:
             messages.error(request, unavailable.reason)
         else:
             messages.success(request, f"{volunteer} has been paged.")
+    return redirect("intake:detail", intake_id=intake.pk)
+
+
+@role_required(Role.COORDINATOR)
+@require_POST
+def paging_page_near_fit(request: HttpRequest, intake_id) -> HttpResponse:
+    """ "Page Tom anyway": a near fit, relaxing the one rule that left them out."""
+    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    form = NearFitForm(request.POST)
+    volunteer = None
+    if form.is_valid():
+        volunteer = Volunteer.objects.filter(
+            pk=form.cleaned_data["volunteer"], departments=intake.department
+        ).first()
+    if volunteer is None:
+        messages.error(request, "Choose a near fit of this department to page.")
+        return redirect("intake:detail", intake_id=intake.pk)
+    try:
+        services.offer_page_near_fit(
+            intake=intake, volunteer=volunteer, rule=form.cleaned_data["rule"], coordinator=request.user
+        )
+    except services.OfferUnavailable as unavailable:
+        messages.error(request, unavailable.reason)
+    else:
+        messages.success(request, f"{volunteer} has been paged anyway.")
     return redirect("intake:detail", intake_id=intake.pk)
 
 
