@@ -13,5 +13,6 @@ urlpatterns = [
     path("<uuid:intake_id>/close/", views.intake_close, name="close"),
     path("<uuid:intake_id>/consent/", views.consent_create, name="consent"),
     path("consents/<uuid:consent_id>/revoke/", views.consent_revoke, name="consent_revoke"),
+    path("repeat-visits/<int:suggestion_id>/", views.repeat_visit_decide, name="repeat_visit_decide"),
     path("people/<uuid:person_id>/accounting/", views.person_accounting, name="person_accounting"),
 ]

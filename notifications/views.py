@@ -17,8 +17,8 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access_log import RecordType, record_shown, shows_person
 from accounts.selectors import coordinator_department_ids
-from accounts.services import access_log_intake
 from intake.selectors import intake_get_for_user
 from volunteers.models import Offer
 from volunteers.services import OfferUnavailable, offer_accept, offer_decline
@@ -95,14 +95,15 @@ def _twiml(text: str | None) -> HttpResponse:
     return HttpResponse(str(response), content_type="text/xml")
 
 
+@shows_person(RecordType.DELIVERY_LOG)
 @require_GET
 def intake_log(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """What was sent to whom about one walk-in: a coordinator's tool (desk officers get 403)."""
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
     if intake.department_id not in coordinator_department_ids(user=request.user):
         raise PermissionDenied
+    record_shown(request, intake)
     context = {"intake": intake, "notifications": list(selectors.notifications_for_intake(intake=intake))}
     if request.htmx:
         return render(request, "notifications/_intake_log_table.html", context)
-    access_log_intake(request=request, intake=intake, record_type="delivery_log")
     return render(request, "notifications/intake_log.html", context)

@@ -16,7 +16,7 @@ template only places them (``_board.html``). Nothing here is written or cached.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypedDict
 
@@ -92,6 +92,8 @@ class Board:
     on_the_way: list[OnTheWayRow]
     searching: list[SearchingRow]
     follow_ups_due: list[FollowUpRow]
+    # Every walk-in the board names: (intake id, person id, department id), for the access log.
+    shown: list[tuple] = field(default_factory=list)
     limit: int = BOARD_LIMIT
 
 
@@ -145,8 +147,11 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
     blank = uuid.UUID(int=0)
     detail_url = reverse("intake:detail", kwargs={"intake_id": blank}).replace(str(blank), "{}")
 
+    shown: list[tuple] = []
+
     def row(values: dict) -> dict:
         department_id = values["department_id"]
+        shown.append((values["intake_id"], values["person_id"], department_id))
         return {
             "url": detail_url.format(values["intake_id"]),
             "first_name": values["first_name"],
@@ -170,6 +175,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             "paging_escalated_at",
             "asked",
             "declined",
+            "person_id",
             intake_id=F("pk"),
             first_name=F("person__first_name"),
         )[:BOARD_LIMIT]
@@ -206,6 +212,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             "responded_at",
             "expected_arrival_at",
             first_name=F("intake__person__first_name"),
+            person_id=F("intake__person_id"),
             **_user_fields("volunteer__user"),
         )[:BOARD_LIMIT]
     ):
@@ -242,6 +249,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             "arrived_at",
             "calls",
             "last_call_at",
+            "person_id",
             intake_id=F("pk"),
             first_name=F("person__first_name"),
         )[:BOARD_LIMIT]
@@ -265,6 +273,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             "due_on",
             "days_after_admission",
             first_name=F("intake__person__first_name"),
+            person_id=F("intake__person_id"),
             **_user_fields("responsible"),
         )[:BOARD_LIMIT]
     ):
@@ -286,4 +295,5 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
         on_the_way=on_the_way,
         searching=searching,
         follow_ups_due=follow_ups_due,
+        shown=shown,
     )

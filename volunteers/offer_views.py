@@ -15,10 +15,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access_log import RecordType, record_shown, shows_person
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import user_has_role
-from accounts.services import access_log_intake
 from intake.selectors import intake_get_for_user
 
 from . import selectors, services, tokens
@@ -105,13 +105,14 @@ def offer_respond(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@shows_person(RecordType.ASSIGNMENT)
 @role_required(Role.VOLUNTEER)
 def assignment(request: HttpRequest, offer_id: int) -> HttpResponse:
     """The minimum a companion needs: first name, language, needs, status (42 CFR Part 2)."""
     offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
     if not offer.volunteer.is_vetted or not offer.volunteer.is_active:
         raise PermissionDenied
-    access_log_intake(request=request, intake=offer.intake, record_type="assignment", record_id=offer.pk)
+    record_shown(request, offer.intake, record_id=offer.pk)
     return render(request, "volunteers/assignment.html", {"offer": offer, "intake": offer.intake})
 
 
@@ -131,10 +132,12 @@ def assignment_arrived(request: HttpRequest, offer_id: int) -> HttpResponse:
 # --- the paging panel on the intake page (desk officers and coordinators) ---------------------
 
 
+@shows_person(RecordType.INTAKE)
 def paging_panel(request: HttpRequest, intake_id) -> HttpResponse:
     """Who was paged when, their answers, the expected arrival; refreshed by htmx. Coordinators
     also see the ranking with its reasons and can page someone by hand or stop paging."""
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     is_coordinator = user_has_role(user=request.user, role=Role.COORDINATOR)
     candidates = []
     if is_coordinator and intake.status == intake.Status.WAITING_FOR_COMPANION:
