@@ -39,10 +39,12 @@ def test_viewing_an_intake_writes_one_entry(coordinator_client, coordinator, wal
     assert len(entry.user_agent) == 200
 
 
-def test_the_htmx_status_refresh_writes_nothing(coordinator_client, walk_in):
+def test_the_htmx_status_refresh_is_logged_too(coordinator_client, walk_in):
+    """It shows the person's status: an access like any other (issue 13, finding 3)."""
     url = reverse("intake:detail", kwargs={"intake_id": walk_in.pk})
     assert coordinator_client.get(url, HTTP_HX_REQUEST="true").status_code == 200
-    assert not AccessLogEntry.objects.exists()
+    entry = AccessLogEntry.objects.get()
+    assert (entry.action, entry.record_type, entry.person_id) == ("view", "intake", walk_in.person_id)
 
 
 def test_a_refused_view_writes_nothing(walk_in, other_coordinator):
