@@ -116,10 +116,12 @@ def assignment(request: HttpRequest, offer_id: int) -> HttpResponse:
     return render(request, "volunteers/assignment.html", {"offer": offer, "intake": offer.intake})
 
 
+@shows_person(RecordType.ASSIGNMENT)
 @role_required(Role.VOLUNTEER)
 @require_POST
 def assignment_arrived(request: HttpRequest, offer_id: int) -> HttpResponse:
     offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
+    record_shown(request, offer.intake, record_id=offer.pk)
     try:
         services.companion_mark_arrived(offer_id=offer.pk, volunteer=offer.volunteer)
     except services.OfferUnavailable as unavailable:
@@ -155,10 +157,12 @@ def paging_panel(request: HttpRequest, intake_id) -> HttpResponse:
     )
 
 
+@shows_person(RecordType.INTAKE)
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_page_by_hand(request: HttpRequest, intake_id) -> HttpResponse:
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     volunteer = Volunteer.objects.filter(
         pk=_int_or_none(request.POST.get("volunteer")), departments=intake.department
     ).first()
@@ -174,10 +178,12 @@ def paging_page_by_hand(request: HttpRequest, intake_id) -> HttpResponse:
     return redirect("intake:detail", intake_id=intake.pk)
 
 
+@shows_person(RecordType.INTAKE)
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_stop(request: HttpRequest, intake_id) -> HttpResponse:
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     withdrawn = services.paging_stop(intake=intake, actor=request.user)
     messages.success(
         request, f"Paging stopped; {withdrawn} open request{'s' if withdrawn != 1 else ''} withdrawn."
@@ -185,10 +191,12 @@ def paging_stop(request: HttpRequest, intake_id) -> HttpResponse:
     return redirect("intake:detail", intake_id=intake.pk)
 
 
+@shows_person(RecordType.INTAKE)
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_resume(request: HttpRequest, intake_id) -> HttpResponse:
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     try:
         services.paging_resume(intake=intake, actor=request.user)
     except services.OfferUnavailable as unavailable:
@@ -205,11 +213,13 @@ def _int_or_none(value) -> int | None:
         return None
 
 
+@shows_person(RecordType.ASSIGNMENT)
 @role_required(Role.VOLUNTEER)
 @require_POST
 def assignment_release(request: HttpRequest, offer_id: int) -> HttpResponse:
     """The companion cannot come after all: someone else is paged at once."""
     offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
+    record_shown(request, offer.intake, record_id=offer.pk)
     try:
         services.companion_release(offer_id=offer.pk, actor=request.user)
     except services.OfferUnavailable as unavailable:
@@ -219,11 +229,13 @@ def assignment_release(request: HttpRequest, offer_id: int) -> HttpResponse:
     return redirect("volunteers:home")
 
 
+@shows_person(RecordType.INTAKE)
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_release(request: HttpRequest, intake_id) -> HttpResponse:
     """A coordinator records that the companion on the way is not coming; paging resumes."""
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     offer = Offer.objects.filter(intake=intake, status=Offer.Status.ACCEPTED).first()
     if offer is None:
         messages.error(request, "There is no companion to release.")

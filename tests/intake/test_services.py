@@ -297,7 +297,9 @@ def test_intake_create_never_links_only_suggests(department, other_department, o
         person__date_of_birth=data["date_of_birth"],
     )
 
-    intake = intake_create(department=department, officer=officer, person_data=data, intake_data=_intake_data())
+    intake = intake_create(
+        department=department, officer=officer, person_data=data, intake_data=_intake_data()
+    )
 
     assert intake.person != known
     suggestion = intake.repeat_visit_suggestions.get()
