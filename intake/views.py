@@ -105,6 +105,8 @@ def intake_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     if request.htmx:
         return render(request, "intake/_status.html", context)
     context["repeat_visits"] = selectors.repeat_visit_suggestions_for(user=request.user, intake=intake)
+    for suggestion in context["repeat_visits"]:  # the earlier person's name and visits are shown too
+        record_shown(request, suggestion.candidate, record_type=RecordType.PERSON)
     return render(request, "intake/detail.html", context)
 
 

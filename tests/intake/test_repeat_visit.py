@@ -157,6 +157,8 @@ def test_a_match_is_suggested_to_the_coordinator_with_its_reasons(
     assert 'value="link"' in page
     assert 'value="dismiss"' in page
     assert SUGGESTION_HEADING not in officer_client.get(_detail(intake)).text
+    # Seeing the earlier person's name and visits is an access to their record.
+    assert AccessLogEntry.objects.filter(person=agatha, record_type="person", action="view").count() == 1
 
 
 @pytest.mark.parametrize(
