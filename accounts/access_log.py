@@ -28,9 +28,11 @@ from .services import USER_AGENT_MAX, client_ip
 
 RecordType = AccessLogEntry.RecordType
 
-# The request attribute holding what the view declared (None: nothing declared yet).
+# Request attributes: what the view declared (None outside a decorated view), the view's record
+# type, and whether a list page declared its (possibly empty) list.
 DECLARED_ATTR = "harbor_records"
 RECORD_TYPE_ATTR = "harbor_record_type"
+LIST_DECLARED_ATTR = "harbor_records_declared"
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,8 @@ class ShownRecord:
 def shown(record, *, record_type: str, record_id: object = None) -> ShownRecord:
     """Describe ``record``: a Person, or any record of one person with ``person_id`` and
     ``department_id`` (an intake, a consent, a disclosure). ``record_id`` defaults to its pk."""
-    person_id = getattr(record, "person_id", None)
-    if person_id is None and hasattr(record, "intakes"):  # a Person
-        person_id = record.pk
+    is_person = record._meta.label == "intake.Person"  # accounts cannot import intake
+    person_id = record.pk if is_person else record.person_id
     return ShownRecord(
         record_type=record_type,
         record_id=str(record.pk if record_id is None else record_id),
@@ -85,7 +86,7 @@ def records_shown(request: HttpRequest, records: Iterable) -> None:
     declared.extend(
         item if isinstance(item, ShownRecord) else shown(item, record_type=record_type) for item in records
     )
-    setattr(request, "harbor_records_declared", True)  # noqa: B010 (an empty list is a declaration)
+    setattr(request, LIST_DECLARED_ATTR, True)  # an empty list is a declaration too
 
 
 def access_log_write(*, request: HttpRequest, records: list[ShownRecord]) -> None:
@@ -128,9 +129,10 @@ def shows_person(record_type: str) -> Callable:
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             setattr(request, DECLARED_ATTR, [])
             setattr(request, RECORD_TYPE_ATTR, record_type)
+            setattr(request, LIST_DECLARED_ATTR, False)
             response = view(request, *args, **kwargs)
             records = getattr(request, DECLARED_ATTR)
-            declared = records or getattr(request, "harbor_records_declared", False)
+            declared = records or getattr(request, LIST_DECLARED_ATTR, False)
             if not declared and 200 <= response.status_code < 300:
                 raise ImproperlyConfigured(
                     f"{view.__module__}.{view.__name__} showed a page without declaring its record."
