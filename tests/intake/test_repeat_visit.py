@@ -16,7 +16,7 @@ from django.urls import reverse
 from accounts.models import AccessLogEntry
 from intake.models import Consent, Intake, Person, RepeatVisitSuggestion
 from tests.conftest import client_for
-from tests.factories import ConsentFactory, IntakeFactory, PersonFactory
+from tests.factories import ConsentFactory, DisclosureFactory, IntakeFactory, PersonFactory
 
 from .helpers import walk_in_data
 
@@ -203,11 +203,14 @@ def repeat(officer_client, agatha) -> Intake:
 
 def test_linking_joins_the_earlier_person(coordinator_client, coordinator, officer, agatha, repeat):
     own_record = repeat.person
+    disclosure = DisclosureFactory(intake=repeat, consent=repeat.consents.get(), disclosed_by=coordinator)
 
     response = coordinator_client.post(_decide(repeat), {"decision": "link"}, follow=True)
 
     assert response.status_code == 200
     assert "Linked: this walk-in is now with the earlier visits." in response.text
+    disclosure.refresh_from_db()
+    assert disclosure.person == agatha  # the accounting of disclosures follows the person
     assert f"Linked by {coordinator}" in response.text
     repeat.refresh_from_db()
     own_record.refresh_from_db()
