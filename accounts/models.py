@@ -33,7 +33,7 @@ class Department(models.Model):
     phone = PhoneNumberField(blank=True)
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
 
-    # Paging settings (DESIGN.md "Matching a companion").
+    # Paging settings (docs/design.md "Matching a companion").
     wave_size = models.PositiveSmallIntegerField(
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(20)],
@@ -60,7 +60,7 @@ class Department(models.Model):
         help_text="Minutes a companion has to arrive after accepting before a reminder is sent.",
     )
 
-    # Follow-ups after admission, in days (DESIGN.md: +1, +7, +30, +90).
+    # Follow-ups after admission, in days (docs/design.md "Workflow and states").
     follow_up_days = ArrayField(
         models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(730)]),
         default=default_follow_up_days,
@@ -155,7 +155,8 @@ class Membership(models.Model):
 
 
 class AccessLogEntry(models.Model):
-    """One view, print, edit or export of a personal record (42 CFR Part 2 audit; DESIGN.md).
+    """One view, print, edit or export of a personal record (42 CFR Part 2 audit; docs/design.md
+    "Privacy and law").
 
     Append-only: a database trigger refuses UPDATE and DELETE (migration 0005), so not even the
     application's own database role can rewrite history. Paths carry opaque ids only.

@@ -20,6 +20,8 @@ Killing and restarting them touches nothing else on the machine; all of them sto
 3. For each race intake, its twenty offered volunteers (each signed in over HTTP) press Accept
    at the same instant (a thread barrier) against gunicorn: exactly one must win, over HTTP and
    in the database.
+4. Every way paging can stall (nobody fits, the last decline, every text undelivered, a volunteer
+   already with someone), each timed from the stall to the coordinator's text (``bench.stalls``).
 
 Results go to ``bench/results/chaos.json`` and ``bench/RESULTS.md``; the exit status is 0 only if
 every check passed.
@@ -314,6 +316,12 @@ def run(args: argparse.Namespace) -> dict:
         results["race_server"] = "gunicorn, 4 workers × 5 threads (gthread)"
         results["race"] = _race(base, manifest)
         print(f"[chaos] race: {results['race']}", flush=True)
+
+        # Every way paging can stall, each timed to the coordinator's text (bench.stalls).
+        stalls_path = work / "chaos-stalls.json"
+        services.python("-m", "bench.stalls", "--out", str(stalls_path), "--web", base, check=False)
+        results["stalls"] = json.loads(stalls_path.read_text()) if stalls_path.exists() else {}
+        print(f"[chaos] stalls: {results['stalls']}", flush=True)
     burst, race = results["burst"], results["race"]
     results["passed"] = (
         burst["intakes"] > 0
@@ -322,6 +330,8 @@ def run(args: argparse.Namespace) -> dict:
         and burst["never_sent"] == 0
         and race["exactly_one_winner_http"] == race["intakes"]
         and race["exactly_one_accepted_db"] == race["intakes"]
+        and bool(results["stalls"])
+        and all(stall["passed"] for stall in results["stalls"].values())
     )
     results["finished_at"] = datetime.now(UTC).isoformat()
     return results

@@ -1,4 +1,4 @@
-"""Time the matching service (``volunteers.matching.rank_volunteers``) in department 1, where
+"""Time the matching service (``volunteers.paging.matching.rank_volunteers``) in department 1, where
 every one of the generated data set's matching volunteers is eligible.
 
     DATABASE_URL=postgres://…/harbor_bench_small python -m bench.matching --repeat 50
@@ -51,7 +51,7 @@ def measure(*, repeat: int = 50) -> dict:
 
     from accounts.models import Department, Role, User
     from intake.models import Intake, Person
-    from volunteers.matching import eligible_volunteers, rank_volunteers
+    from volunteers.paging.matching import eligible_volunteers, rank_volunteers
 
     department = Department.objects.filter(name__startswith="Bench Police Department").order_by("pk").first()
     officer = User.objects.filter(memberships__department=department, memberships__role=Role.DESK_OFFICER)[0]

@@ -105,7 +105,7 @@ def build_manifest(
     from accounts.models import Department, User
     from intake.models import Intake
     from volunteers.models import Volunteer
-    from volunteers.tokens import offer_link
+    from volunteers.paging.tokens import offer_link
 
     from .generate import BENCH_PASSWORD, SIZES
 

@@ -252,8 +252,9 @@ def _run_section(run: dict, other_runs: dict[str, dict]) -> list[str]:
         "",
         f"### Matching: {m['department']}, {m['eligible']:,} eligible volunteers",
         "",
-        f"`volunteers.matching.rank_volunteers`, called in-process against the benchmark database with "
-        f"no other load ({m['wave']['repeat']} calls each after a warm-up; {m['queries']} query a call).",
+        "`volunteers.paging.matching.rank_volunteers`, called in-process against the benchmark "
+        f"database with no other load ({m['wave']['repeat']} calls each after a warm-up; "
+        f"{m['queries']} query a call).",
         "",
         "| Call | p50 | p99 | max |",
         "| --- | ---: | ---: | ---: |",
@@ -375,10 +376,38 @@ def _chaos_section(chaos: dict) -> list[str]:
         f"| intakes with exactly one accepted offer in the database | {race['exactly_one_accepted_db']} |",
         f"| accept requests: won / refused / other | {race['won']} / {race['refused']} / {race['other']} |",
         "",
+        *_stalls_rows(chaos.get("stalls")),
         f"Verdict: **{'passed' if chaos['passed'] else 'FAILED'}**.",
         "",
     ]
     return out
+
+
+def _stalls_rows(stalls: dict | None) -> list[str]:
+    """``bench.stalls``: each stall of paging, timed to the coordinator's text in the provider's hands."""
+    if not stalls:
+        return []
+
+    def seconds(value) -> str:
+        return "—" if value is None else f"{value:.2f} s"
+
+    return [
+        "### Paging stalls: from the stall to the coordinator's text (target: under 10 s)",
+        "",
+        "Each stall made to happen in a department of its own through the services and the signed "
+        "Twilio endpoints the desk, volunteers and Twilio use, with the real worker, beat and Redis "
+        "(`bench/stalls.py`); timed to the moment the worker handed the coordinator's text to the "
+        "provider.",
+        "",
+        "| Stall | Rounds | Coordinator texted | Median | Worst | Passed |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        *(
+            f"| {name} | {row['rounds']} | {row['reached_coordinator']} | {seconds(row['median_s'])} "
+            f"| {seconds(row['worst_s'])} | {'yes' if row['passed'] else 'NO'} |"
+            for name, row in stalls.items()
+        ),
+        "",
+    ]
 
 
 def chart(runs: dict[str, dict]) -> None:

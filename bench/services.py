@@ -127,6 +127,9 @@ class Services:
             "HARBOR_BENCHMARK": "true",
             "HARBOR_SMS_BACKEND": "bench.sms_backend.RecordingSmsBackend",
             "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            # Receipts and keypresses are posted by the run itself, signed with this token as
+            # Twilio signs them (bench.stalls); nothing is sent to Twilio.
+            "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
             "PYTHONPATH": str(ROOT),
         }
 

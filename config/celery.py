@@ -23,7 +23,8 @@ app = Celery("harbor", task_cls=HarborTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["config"])  # config is not an installed app
-app.autodiscover_tasks(["volunteers"], related_name="roster_tasks")
+# The volunteers app keeps its tasks in its two parts (volunteers/roster, volunteers/paging).
+app.autodiscover_tasks(["volunteers.roster", "volunteers.paging"])
 
 # Paging and notifications run on the default queue ("celery"), whose worker must answer within a
 # second (intake committed -> first text). Program figures are computed again on a queue of their
@@ -37,7 +38,11 @@ app.conf.task_routes = {"referrals.tasks.refresh_figures": {"queue": REPORTS_QUE
 app.conf.beat_schedule = {
     "heartbeat": {"task": "config.tasks.heartbeat", "schedule": 60.0},
     # Paging timers live in the database; this sweep acts on the due ones (SKIP LOCKED claims).
-    "sweep-paging": {"task": "volunteers.tasks.sweep_paging", "schedule": 5.0, "options": {"expires": 5}},
+    "sweep-paging": {
+        "task": "volunteers.paging.tasks.sweep_paging",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
     # The outbox: anything the on-commit task did not send (broker down, worker killed).
     "redrive-notifications": {
         "task": "notifications.tasks.redrive_notifications",
@@ -46,7 +51,7 @@ app.conf.beat_schedule = {
     },
     # Weekly on-call shifts are materialised eight weeks ahead; idempotent, claims with SKIP LOCKED.
     "extend-shift-series": {
-        "task": "volunteers.roster_tasks.extend_shift_series",
+        "task": "volunteers.roster.tasks.extend_shift_series",
         "schedule": crontab(hour=7, minute=10),  # 07:10 UTC, the small hours in the Americas
         "options": {"expires": 3600},
     },

@@ -280,7 +280,7 @@ if HARBOR_SMS_BACKEND.endswith("TwilioSmsBackend") and not (
     )
 
 # --- Harbor ------------------------------------------------------------------------------
-# How long a desk officer may see a walk-in they logged (DESIGN.md: "a short window").
+# How long a desk officer may see a walk-in they logged (docs/design.md "The people": a short window).
 HARBOR_OFFICER_WINDOW = timedelta(hours=env.int("HARBOR_OFFICER_WINDOW_HOURS", default=24))
 
 # Encryption at rest of the most sensitive fields (config.fields): comma-separated Fernet keys,

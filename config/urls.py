@@ -2,14 +2,18 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from intake.urls import urlpatterns as intake_urlpatterns
 from referrals.dashboard_urls import public_urlpatterns
+from volunteers.paging.urls import walk_in_urlpatterns
 
 from . import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("intake/", include("intake.urls")),
+    # The walk-in is logged and closed through paging (which starts and stops with it); its pages
+    # keep the intake namespace.
+    path("intake/", include((walk_in_urlpatterns + intake_urlpatterns, "intake"))),
     path("volunteers/", include("volunteers.urls")),
     path("notifications/", include("notifications.urls")),
     path("referrals/", include("referrals.urls")),

@@ -205,6 +205,30 @@ class IntakeDetailsForm(CleanTextFormMixin, CrispyFormMixin, forms.ModelForm):
         return value
 
 
+class CompanionDetailsForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
+    """What the companion may correct (minimum necessary): the first name the person goes by, the
+    language to speak with them, and what they need from a companion."""
+
+    first_name = forms.CharField(max_length=Person._meta.get_field("first_name").max_length)
+    companion_language = forms.ChoiceField(
+        label="Language", choices=Intake._meta.get_field("companion_language").choices
+    )
+    needs = forms.CharField(
+        label="Needs and preferences",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    @staticmethod
+    def initial_for(intake: Intake) -> dict:
+        return {
+            "first_name": intake.person.first_name,
+            "companion_language": intake.companion_language,
+            "needs": intake.needs,
+        }
+
+
 class CloseIntakeForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "Choose a reason…"), *Intake.CloseReason.choices])
 

@@ -1,10 +1,11 @@
 """Reads of intakes, and the one place that decides who may see which intake.
 
-42 CFR Part 2 and DESIGN.md: desk officers see only the walk-ins they logged themselves, for a
-short window (``HARBOR_OFFICER_WINDOW``), and cannot search or browse nor learn whether a person
-is already known (repeat visits are suggested to coordinators only, after the walk-in is
-saved); coordinators see every intake of their departments; volunteers see only the intake
-they are assigned to (part 2).
+42 CFR Part 2 and docs/design.md "Privacy and law": desk officers see only the walk-ins they
+logged themselves, for a short window (``HARBOR_OFFICER_WINDOW``), and cannot search or
+browse, nor learn whether a person is already known (repeat visits are suggested to coordinators
+only, after the walk-in is saved); coordinators see every intake of their departments; a
+companion sees only the minimum of the intake they are assigned to, while the assignment is open
+(``companion_intake_ids``).
 """
 
 from __future__ import annotations
@@ -63,17 +64,41 @@ def intake_get_for_user(*, user: User, intake_id: UUID) -> Intake:
     )
 
 
-def intakes_editable_by(*, user: User) -> QuerySet[Intake]:
-    """Who may complete the record: whoever may see the intake, and its assigned companion
-    (vetted and active) while the intake is open — they see only the form, not the intake page."""
-    from volunteers.selectors import active_assignment_intake_ids  # volunteers builds on intake
+def companion_intake_ids(*, user: User) -> QuerySet:
+    """The one definition of "the companion of this intake": intakes on which ``user`` has the
+    accepted offer while the assignment is open — the walk-in still open with its companion
+    engaged, or placed and the admission not yet confirmed (the companion may be on the ride) —
+    and their volunteer record is active and vetted. The assignment page, the placement pages and
+    the companion's details form all ask this.
 
-    if not user.is_authenticated:
-        return Intake.objects.none()
+    Paging and referrals build on intake, so offers, volunteers and the placement are reached
+    through the intake's relations (``Intake.offers``, ``Intake.placement``), not imported."""
+    offer_model = Intake.offers.rel.related_model
+    volunteer_model = offer_model._meta.get_field("volunteer").related_model
     return Intake.objects.filter(
-        Q(pk__in=intakes_visible_to(user=user).values("pk"))
-        | Q(pk__in=active_assignment_intake_ids(user=user))
+        Q(status__in=Intake.COMPANION_ENGAGED_STATUSES)
+        | Q(status=Intake.Status.PLACED, placement__admitted_at__isnull=True),
+        offers__status="accepted",
+        offers__volunteer__in=volunteer_model.objects.vetted(on=timezone.localdate()).filter(user=user),
+    ).values("pk")
+
+
+def companion_assignment_id(*, user: User, intake_id) -> int | None:
+    """The id of ``user``'s accepted offer (their assignment) on the intake, if any."""
+    return (
+        Intake.offers.rel.related_model.objects.filter(
+            intake_id=intake_id, volunteer__user=user, status="accepted"
+        )
+        .values_list("pk", flat=True)
+        .first()
     )
+
+
+def intakes_editable_by(*, user: User) -> QuerySet[Intake]:
+    """Who may open the full record to complete it: whoever may see the intake (a coordinator of
+    its department, the officer who logged it within their window). The companion does not: they
+    correct only the minimum necessary (first name, language, needs), through their assignment."""
+    return intakes_visible_to(user=user)
 
 
 def intake_get_for_editing(*, user: User, intake_id: UUID) -> Intake:

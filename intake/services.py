@@ -15,7 +15,7 @@ from .models import ADULT_AGE, Consent, Intake, IntakeEvent, Person, RepeatVisit
 
 Status = Intake.Status
 
-# Allowed moves of the intake state machine (DESIGN.md "Workflow and states"). Any open state
+# Allowed moves of the intake state machine (docs/design.md "Workflow and states"). Any open state
 # may also be closed with a reason, through ``intake_close``. A placement may be found before a
 # companion arrives, or without one: ``referrals.placement.placement_record`` then moves the
 # intake through searching_placement to placed (stopping the paging first if it is still on).
@@ -44,7 +44,10 @@ def intake_create(
     person_data: dict[str, Any],
     intake_data: dict[str, Any],
 ) -> Intake:
-    """Log a walk-in and, unless the safety screen sends them to the ER, ask for a companion.
+    """Record a walk-in and, unless the safety screen sends them to the ER, ask for a companion.
+
+    Paging builds on this: ``volunteers.paging.services.walk_in_log`` calls it and queues the
+    first wave on commit; nothing in intake pages anyone.
 
     Every walk-in gets a new Person: the desk never learns whether the person is known. Possible
     earlier visits are written as suggestions for coordinators (``repeat_visit_suggest``) in the
@@ -87,9 +90,6 @@ def intake_create(
                 at=now,
             )
         repeat_visit_suggest(intake=intake)
-        from volunteers.services import paging_kick_on_commit  # volunteers builds on intake
-
-        paging_kick_on_commit(intake=intake)
     return intake
 
 
@@ -223,7 +223,7 @@ def intake_transition(
 ) -> Intake:
     """Move an open intake along the workflow. Locks the row; records the event.
 
-    Back to waiting (the companion dropped out: ``volunteers.services.companion_release``) asks
+    Back to waiting (the companion dropped out: ``volunteers.paging.services.companion_release``) asks
     for a companion again at once, through ``companion_needed_at``; any other move means no
     companion is needed any more.
     """
@@ -245,7 +245,10 @@ def intake_transition(
 
 
 def intake_close(*, intake: Intake, actor: User, reason: str) -> Intake:
-    """Close an open intake with one of the reasons of DESIGN.md. Locks the row."""
+    """Close an open intake with one of the design's reasons. Locks the row.
+
+    ``volunteers.paging.services.walk_in_close`` calls this and, in the same transaction, tells
+    the volunteers still paged or on the way that they are no longer needed."""
     if reason not in Intake.CloseReason.values:
         raise TransitionError("Choose why this walk-in is being closed.")
     with transaction.atomic():
@@ -269,9 +272,6 @@ def intake_close(*, intake: Intake, actor: User, reason: str) -> Intake:
             update_fields=["status", "close_reason", "closed_at", "companion_needed_at", "updated_at"]
         )
         event.save()
-        from volunteers.services import offers_withdraw_for_closed_intake
-
-        offers_withdraw_for_closed_intake(intake=locked, now=now)
     return locked
 
 
@@ -313,6 +313,25 @@ def intake_update_details(
             locked.guardian_consent_at = timezone.now()
         locked.full_clean(exclude=["person", "logged_by", "department"])
         locked.save()
+    return locked
+
+
+def intake_update_by_companion(
+    *, intake: Intake, actor: User, first_name: str, companion_language: str, needs: str
+) -> Intake:
+    """The companion's corrections, and nothing more (minimum necessary): the first name the
+    person goes by, the language to speak with them, what they need. Locks the intake, then the
+    person. The caller has checked that ``actor`` is the intake's companion."""
+    with transaction.atomic():
+        locked = _locked(intake)
+        person = Person.objects.select_for_update().get(pk=locked.person_id)
+        person.first_name = first_name
+        person.full_clean()
+        person.save(update_fields=["first_name", "updated_at"])
+        locked.companion_language = companion_language
+        locked.needs = needs
+        locked.full_clean(exclude=["person", "logged_by", "department"])
+        locked.save(update_fields=["companion_language", "needs", "updated_at"])
     return locked
 
 

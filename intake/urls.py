@@ -2,15 +2,11 @@ from django.urls import path
 
 from . import views
 
-app_name = "intake"
-
 urlpatterns = [
     path("", views.intake_list, name="list"),
     path("desk/", views.desk, name="desk"),
-    path("new/", views.walk_in_create, name="create"),
     path("<uuid:intake_id>/", views.intake_detail, name="detail"),
     path("<uuid:intake_id>/edit/", views.intake_edit, name="edit"),
-    path("<uuid:intake_id>/close/", views.intake_close, name="close"),
     path("<uuid:intake_id>/consent/", views.consent_create, name="consent"),
     path("consents/<uuid:consent_id>/revoke/", views.consent_revoke, name="consent_revoke"),
     path("repeat-visits/<int:suggestion_id>/", views.repeat_visit_decide, name="repeat_visit_decide"),

@@ -26,7 +26,6 @@ from .forms import (
     PersonDetailsForm,
     RepeatVisitDecisionForm,
     RevokeConsentForm,
-    WalkInForm,
 )
 from .models import Intake
 
@@ -64,33 +63,6 @@ def intake_list(request: HttpRequest) -> HttpResponse:
 
 
 @shows_person(RecordType.INTAKE)
-@role_required(*STAFF)
-def walk_in_create(request: HttpRequest) -> HttpResponse:
-    """Log a walk-in in one step. The answer never depends on whether the person is known:
-    repeat visits are suggested to coordinators on the intake page, after the walk-in is saved."""
-    departments = selectors.departments_for_walk_ins(user=request.user)
-    form = WalkInForm(request.POST or None, departments=departments)
-    if request.method == "POST" and form.is_valid():
-        intake = services.intake_create(
-            department=form.chosen_department(),
-            officer=request.user,
-            person_data=form.person_data(),
-            intake_data=form.intake_data(),
-        )
-        record_shown(request, intake)
-        if intake.close_reason == Intake.CloseReason.MEDICAL_TRANSFER:
-            messages.error(
-                request,
-                "Call EMS now (911). This walk-in is recorded as a medical transfer to the ER.",
-            )
-        else:
-            messages.success(request, "Walk-in logged. A companion will be paged.")
-        return redirect("intake:detail", intake_id=intake.pk)
-    records_shown(request, [])  # the empty form shows nobody
-    return render(request, "intake/walk_in_form.html", {"form": form})
-
-
-@shows_person(RecordType.INTAKE)
 def intake_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     intake = selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
     record_shown(request, intake)
@@ -112,8 +84,8 @@ def intake_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 
 @shows_person(RecordType.INTAKE)
 def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
-    """Complete the rest of the record: the officer within their window, a coordinator, or the
-    assigned companion."""
+    """Complete the rest of the record: the officer within their window, or a coordinator. (The
+    companion corrects only the minimum necessary, from their assignment.)"""
     intake = selectors.intake_get_for_editing(user=request.user, intake_id=intake_id)
     record_shown(request, intake)
     person_form = PersonDetailsForm(request.POST or None, instance=intake.person, prefix="person")
@@ -145,32 +117,7 @@ def intake_edit(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 
 
 def _back_from_edit(user, intake: Intake) -> str:
-    """The intake page for staff; the assignment page for the companion (who has no intake page)."""
-    from volunteers.selectors import assignment_id_for
-
-    if selectors.intakes_visible_to(user=user).filter(pk=intake.pk).exists():
-        return reverse("intake:detail", kwargs={"intake_id": intake.pk})
-    return reverse(
-        "volunteers:assignment", kwargs={"offer_id": assignment_id_for(user=user, intake_id=intake.pk)}
-    )
-
-
-@shows_person(RecordType.INTAKE)
-@require_POST
-def intake_close(request: HttpRequest, intake_id: UUID) -> HttpResponse:
-    intake = selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
-    record_shown(request, intake)
-    form = CloseIntakeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose why this walk-in is being closed.")
-        return redirect("intake:detail", intake_id=intake.pk)
-    try:
-        services.intake_close(intake=intake, actor=request.user, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("intake:detail", intake_id=intake.pk)
-    messages.success(request, "Walk-in closed.")
-    return redirect("intake:detail", intake_id=intake.pk)
+    return reverse("intake:detail", kwargs={"intake_id": intake.pk})
 
 
 @shows_person(RecordType.CONSENT)

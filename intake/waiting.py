@@ -1,5 +1,5 @@
 """How long someone has waited, as every page says it: the desk, the walk-in's page and the live
-board agree on the minutes and on the colours (DESIGN.md's live board)."""
+board agree on the minutes and on the colours (the live board)."""
 
 from __future__ import annotations
 

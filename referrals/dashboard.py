@@ -69,7 +69,7 @@ from accounts.selectors import departments_for_role
 from config.formats import weekday_month_day
 from intake.models import Intake
 from volunteers.models import Offer
-from volunteers.roster import GapDay, departments_gap_days, local_moment
+from volunteers.roster.selectors import GapDay, departments_gap_days, local_moment
 
 from .models import LevelOfCare, Placement, PlacementAttempt
 
@@ -89,7 +89,7 @@ FIGURES_REFRESH_EVERY = timedelta(seconds=10)
 # from being queued this long at most; the task is dropped unrun if it waited longer.
 FIGURES_REFRESH_QUEUED_FOR = timedelta(minutes=2)
 
-# Reports publish no count under this (DESIGN.md "Privacy and law").
+# Reports publish no count under this (docs/design.md "Privacy and law").
 SMALL_CELL = 11
 TOP_FACILITIES = 10
 ROSTER_GAP_DAYS = 7

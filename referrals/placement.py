@@ -1,4 +1,4 @@
-"""Placement (DESIGN.md "Workflow and states"): calls to facilities, the bed, the ride, admission;
+"""Placement (docs/design.md "Workflow and states"): calls to facilities, the bed, the ride, admission;
 disclosures to facilities under a consent (42 CFR 2.31, 2.32); follow-ups after admission.
 
 Reads first (who may see and record what), then the services. Every service is atomic, takes
@@ -32,7 +32,7 @@ from django.utils import timezone
 from accounts.models import Department, Membership, Role, User
 from accounts.selectors import coordinator_department_ids
 from intake.models import Consent, Intake, Person
-from intake.selectors import intakes_visible_to
+from intake.selectors import companion_intake_ids, intakes_visible_to
 from intake.services import intake_transition
 from notifications.models import Notification
 from notifications.services import notification_enqueue
@@ -48,31 +48,14 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 # --- who may see and record -------------------------------------------------------------------
 
 
-def _companion_intake_ids(*, user: User) -> QuerySet:
-    """Intakes ``user`` is the vetted, active, accepted companion of, while the placement is
-    still theirs to record: the walk-in is open, or placed and the admission not yet confirmed."""
-    from volunteers.models import Offer, Volunteer  # volunteers builds on intake, as we do
-
-    return (
-        Offer.objects.filter(
-            volunteer__in=Volunteer.objects.vetted(on=timezone.localdate()).filter(user=user),
-            status=Offer.Status.ACCEPTED,
-        )
-        .filter(
-            Q(intake__status__in=Intake.OPEN_STATUSES)
-            | Q(intake__status=Status.PLACED, intake__placement__admitted_at__isnull=True)
-        )
-        .values("intake_id")
-    )
-
-
 def intakes_for_placement(*, user: User) -> QuerySet[Intake]:
     """Intakes whose placement ``user`` may see: whoever may see the intake (coordinators of its
-    department, the officer who logged it within their window) and its companion (see above)."""
+    department, the officer who logged it within their window) and its companion
+    (``intake.selectors.companion_intake_ids``)."""
     if not user.is_authenticated:
         return Intake.objects.none()
     return Intake.objects.filter(
-        Q(pk__in=intakes_visible_to(user=user).values("pk")) | Q(pk__in=_companion_intake_ids(user=user))
+        Q(pk__in=intakes_visible_to(user=user).values("pk")) | Q(pk__in=companion_intake_ids(user=user))
     )
 
 
@@ -92,7 +75,7 @@ def placement_recordable_by(*, user: User, intake: Intake) -> bool:
     and the admission; a desk officer who can see the walk-in cannot (the view answers 403)."""
     return (
         is_coordinator_of(user=user, department_id=intake.department_id)
-        or _companion_intake_ids(user=user).filter(intake_id=intake.pk).exists()
+        or companion_intake_ids(user=user).filter(pk=intake.pk).exists()
     )
 
 
@@ -129,7 +112,7 @@ def placement_panel_context(*, user: User, intake: Intake) -> dict:
         "attempts": list(attempts_for_intake(intake=intake)),
         "placement": placement_for_intake(intake=intake),
         "is_coordinator": is_coordinator,
-        "can_record": is_coordinator or _companion_intake_ids(user=user).filter(intake_id=intake.pk).exists(),
+        "can_record": is_coordinator or companion_intake_ids(user=user).filter(pk=intake.pk).exists(),
         "disclosures": list(disclosures_for_intake(intake=intake)) if is_coordinator else [],
         "follow_ups": list(follow_ups_for_intake(intake=intake)) if is_coordinator else [],
         "today": local_today(intake.department),
@@ -290,10 +273,10 @@ def placement_record(
     impossible even without the lock). The move is recorded through ``intake_transition``:
     to ``searching_placement`` first if the search had not formally begun, then ``placed``.
     Placing someone still waiting for a companion stops the paging and tells the volunteers
-    still paged that they are no longer needed (``volunteers.services.paging_stop``).
+    still paged that they are no longer needed (``volunteers.paging.services.paging_stop``).
     Raises ValidationError for a closed or already placed walk-in or an unknown level of care.
     """
-    from volunteers.services import paging_stop  # volunteers builds on intake, as we do
+    from volunteers.paging.services import paging_stop  # volunteers builds on intake, as we do
 
     if level_of_care not in LevelOfCare.values:
         raise ValidationError({"level_of_care": "Choose the level of care."})

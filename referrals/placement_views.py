@@ -20,7 +20,7 @@ from accounts.access_log import RecordType, record_shown, records_shown, shows_p
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from intake.models import Intake
-from intake.selectors import consents_of, intakes_visible_to
+from intake.selectors import companion_assignment_id, consents_of, intakes_visible_to
 
 from . import placement
 from .models import Facility, PlacementAttempt
@@ -55,11 +55,9 @@ def _for_disclosure(request: HttpRequest, intake_id: UUID) -> Intake:
 
 def _back_url(user: User, intake: Intake) -> str:
     """The intake page for staff who can see it; the assignment page for the companion."""
-    from volunteers.selectors import assignment_id_for
-
     if intakes_visible_to(user=user).filter(pk=intake.pk).exists():
         return reverse("intake:detail", kwargs={"intake_id": intake.pk})
-    offer_id = assignment_id_for(user=user, intake_id=intake.pk)
+    offer_id = companion_assignment_id(user=user, intake_id=intake.pk)
     return (
         reverse("volunteers:assignment", kwargs={"offer_id": offer_id})
         if offer_id

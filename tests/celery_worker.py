@@ -108,7 +108,7 @@ def running_worker(queue: str) -> Iterator[None]:
 
 
 # What celery beat sends (config/celery.py): the paging sweep and the outbox re-drive.
-BEAT_TASKS = ("volunteers.tasks.sweep_paging", "notifications.tasks.redrive_notifications")
+BEAT_TASKS = ("volunteers.paging.tasks.sweep_paging", "notifications.tasks.redrive_notifications")
 
 
 @contextmanager

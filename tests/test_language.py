@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from volunteers.tokens import offer_link
+from volunteers.paging.tokens import offer_link
 
 from .conftest import client_for
 from .factories import IntakeFactory, OfferFactory, PersonFactory

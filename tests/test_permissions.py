@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import AccessLogEntry
 from intake.models import RepeatVisitSuggestion
-from volunteers.roster import shift_series_create
-from volunteers.tokens import offer_link
+from volunteers.paging.tokens import offer_link
+from volunteers.roster.services import shift_series_create
 
 from .conftest import client_for
 from .factories import (
@@ -103,6 +103,11 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("volunteers:offer", "get", {A: 200, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     ("volunteers:assignment", "get", {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)}),
     (
+        "volunteers:assignment_details",
+        "get",
+        {A: 302, V: 200, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)},
+    ),
+    (
         "volunteers:assignment_release",
         "post",
         {A: 302, V: 302, **dict.fromkeys([NR, OF, OF2, C, AD, XO, XC], 403)},
@@ -138,7 +143,7 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
     ),
     # Twilio's webhook needs no sign-in but Twilio's signature: an unsigned post is refused.
-    ("notifications:twilio_inbound", "post", dict.fromkeys(USERS, 403)),
+    ("volunteers:twilio_inbound", "post", dict.fromkeys(USERS, 403)),
     # The delivery log of the walk-in: a coordinator's tool (its officer may see the walk-in: 403).
     (
         "notifications:intake_log",
@@ -402,6 +407,7 @@ def _url(request, name: str, walk_in) -> str:
     if name in {
         "volunteers:offer",
         "volunteers:assignment",
+        "volunteers:assignment_details",
         "volunteers:assignment_arrived",
         "volunteers:assignment_release",
     }:
@@ -449,6 +455,7 @@ RECORD_URLS = {
     "intake:person_accounting",
     "intake:repeat_visit_decide",
     "volunteers:assignment",
+    "volunteers:assignment_details",
     "volunteers:assignment_arrived",
     "volunteers:assignment_release",
     "volunteers:paging_panel",

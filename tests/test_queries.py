@@ -1,4 +1,4 @@
-"""Pages whose query count must not grow with the number of rows (DESIGN.md "Scale")."""
+"""Pages whose query count must not grow with the number of rows (docs/design.md "Scale")."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from volunteers.services import companion_mark_arrived, offer_accept, paging_advance
+from volunteers.paging.services import companion_mark_arrived, offer_accept, paging_advance
 
 from .conftest import client_for
 from .factories import DepartmentFactory, IntakeFactory, PersonFactory, user_with_role

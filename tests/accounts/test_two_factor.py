@@ -253,7 +253,7 @@ def test_a_volunteer_who_enrolled_is_asked_for_the_code_next_time(volunteer_user
 def test_offer_links_need_no_code_to_read(volunteer_user):
     """The offer page is readable without signing in; a half-finished sign-in does not block it."""
     from tests.factories import OfferFactory
-    from volunteers.tokens import offer_link
+    from volunteers.paging.tokens import offer_link
 
     offer = OfferFactory(volunteer=volunteer_user.volunteer)
     enrolled_totp(volunteer_user)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Department
 from bench.generate import SIZES, generate, row_counts
 from intake.models import Intake
-from volunteers.matching import eligible_volunteers
+from volunteers.paging.matching import eligible_volunteers
 
 from ..factories import IntakeFactory
 

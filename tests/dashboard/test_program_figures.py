@@ -190,15 +190,14 @@ def test_a_walk_in_recorded_through_the_services_counts_in_every_figure(
     """The figures read a placement, a call and an offer under their own department as well as
     their walk-in's (referrals.dashboard._of_walk_ins_q): the services must record each under
     the walk-in's department, or it would silently drop out of the figures."""
-    from intake.services import intake_create
     from referrals.placement import placement_admission_confirm, placement_attempt_record, placement_record
-    from volunteers.services import companion_mark_arrived, offer_accept, paging_advance
+    from volunteers.paging.services import companion_mark_arrived, offer_accept, paging_advance, walk_in_log
 
     from ..paging.conftest import volunteer_on_call
 
     volunteer = volunteer_on_call(department)
     harbor = FacilityFactory(name="Harbor House")
-    intake = intake_create(
+    intake = walk_in_log(
         department=department,
         officer=officer,
         person_data={"first_name": "Wren", "last_name": "", "date_of_birth": None, "approximate_age": 30},

@@ -1,5 +1,5 @@
 """The board, the figures, the CSV and the public summary cost the same number of queries with
-10 walk-ins as with 1,000 (DESIGN.md "Scale": aggregates in SQL, constant query counts)."""
+10 walk-ins as with 1,000 (docs/design.md "Scale": aggregates in SQL, constant query counts)."""
 
 from __future__ import annotations
 

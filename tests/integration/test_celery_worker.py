@@ -13,11 +13,11 @@ import pytest
 from django.db import transaction
 
 from accounts.models import Role
-from intake.services import intake_create
 from notifications.backends import InMemorySmsBackend
 from notifications.models import Notification
 from volunteers.models import Offer
-from volunteers.tokens import offer_id_from_token
+from volunteers.paging.services import walk_in_log
+from volunteers.paging.tokens import offer_id_from_token
 
 from ..celery_worker import broker_queue, running_worker
 from ..factories import ShiftFactory, VolunteerFactory, user_with_role
@@ -76,7 +76,7 @@ def test_a_walk_in_pages_the_volunteer_through_a_real_worker(
 
     with running_worker(broker):
         with transaction.atomic():
-            intake = intake_create(
+            intake = walk_in_log(
                 department=department,
                 officer=officer,
                 person_data={"first_name": "Wren", "approximate_age": 30},

@@ -28,7 +28,7 @@ def on_call_volunteers(department):
 def task_calls(monkeypatch):
     """Run what the services hand to Celery synchronously, as a worker would, and record the
     arguments each task was given (they must carry primary keys only)."""
-    from volunteers.services import paging_advance
+    from volunteers.paging.services import paging_advance
 
     calls: list[tuple[str, object]] = []
 
@@ -40,7 +40,7 @@ def task_calls(monkeypatch):
         calls.append(("send_notification", notification_id))
         notification_send(notification_id=notification_id)
 
-    monkeypatch.setattr("volunteers.tasks.page_intake.delay", page_intake)
+    monkeypatch.setattr("volunteers.paging.tasks.page_intake.delay", page_intake)
     monkeypatch.setattr("notifications.tasks.send_notification.delay", send_notification)
     return calls
 

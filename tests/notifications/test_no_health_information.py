@@ -18,18 +18,19 @@ from django.utils import timezone
 
 from accounts.models import Role
 from intake.models import Intake
-from intake.services import intake_close, intake_create
 from notifications.models import Notification
 from notifications.services import notification_send
 from referrals.placement import follow_up_reminders, placement_admission_confirm, placement_record
 from volunteers.models import Offer, Volunteer
-from volunteers.services import (
+from volunteers.paging.services import (
     ARRIVAL_GRACE,
     arrival_checks,
     offer_accept,
     offer_decline,
     paging_advance,
     paging_stop,
+    walk_in_close,
+    walk_in_log,
 )
 
 from ..factories import FacilityFactory, user_with_role
@@ -39,7 +40,7 @@ FORBIDDEN = ["Zebulon", "Quarrington", "opioid", "methadone", "fentanyl", "overd
 
 def _walk_in(department, officer, django_capture_on_commit_callbacks) -> Intake:
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        return intake_create(
+        return walk_in_log(
             department=department,
             officer=officer,
             person_data={"first_name": "Zebulon", "last_name": "Quarrington", "approximate_age": 41},
@@ -101,7 +102,7 @@ def test_no_message_of_any_kind_carries_personal_health_information(
     escalation = second.arrived_at + timedelta(minutes=department.escalate_after_minutes, seconds=1)
     _in_flight(run, paging_advance, intake_id=second.pk, now=escalation)
     _in_flight(
-        run, intake_close, intake=second, actor=officer, reason=Intake.CloseReason.LEFT_BEFORE_PLACEMENT
+        run, walk_in_close, intake=second, actor=officer, reason=Intake.CloseReason.LEFT_BEFORE_PLACEMENT
     )
 
     # A third: a coordinator stops paging (cancelled again, by the other path).

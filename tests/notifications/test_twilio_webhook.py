@@ -8,14 +8,14 @@ from twilio.request_validator import RequestValidator
 
 from intake.models import Intake
 from volunteers.models import Offer
-from volunteers.services import offer_accept, paging_advance
+from volunteers.paging.services import offer_accept, paging_advance
 
 from ..conftest import client_for
 from ..factories import IntakeFactory
 
 TOKEN = "test-twilio-auth-token"
 SITE = "https://harbor.example.org"
-URL = "/notifications/sms/twilio/"
+URL = "/volunteers/twilio/sms/"
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +58,7 @@ def _reply(response) -> str:
 
 
 def test_the_url_is_named():
-    assert reverse("notifications:twilio_inbound") == URL
+    assert reverse("volunteers:twilio_inbound") == URL
 
 
 def test_yes_accepts_the_latest_open_request(intake, offers):

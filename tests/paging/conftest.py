@@ -58,13 +58,13 @@ def minutes(intake: Intake, n: float) -> datetime:
 def worker(monkeypatch, django_capture_on_commit_callbacks) -> Callable:
     """``with worker(): …`` runs what the block queues on commit right away, as a Celery worker
     would: the paging kick and every notification send (texts land in ``sms_outbox``)."""
-    from volunteers.services import paging_advance
+    from volunteers.paging.services import paging_advance
 
     monkeypatch.setattr(
         "notifications.tasks.send_notification.delay", lambda pk: notification_send(notification_id=pk)
     )
     monkeypatch.setattr(
-        "volunteers.tasks.page_intake.delay", lambda intake_id: paging_advance(intake_id=intake_id)
+        "volunteers.paging.tasks.page_intake.delay", lambda intake_id: paging_advance(intake_id=intake_id)
     )
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
@@ -80,7 +80,7 @@ def queued_sends(monkeypatch) -> list[int]:
             queued.append(pk)
 
     monkeypatch.setattr("notifications.tasks.send_notification.delay", record)
-    monkeypatch.setattr("volunteers.tasks.page_intake.delay", lambda intake_id: None)
+    monkeypatch.setattr("volunteers.paging.tasks.page_intake.delay", lambda intake_id: None)
     return queued
 
 

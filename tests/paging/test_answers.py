@@ -9,10 +9,10 @@ import time_machine
 from django.urls import reverse
 
 from intake.models import Intake, IntakeEvent
-from intake.services import intake_close, intake_transition
+from intake.services import intake_transition
 from notifications.models import Notification
 from volunteers.models import Offer
-from volunteers.services import (
+from volunteers.paging.services import (
     ARRIVAL_GRACE,
     OfferUnavailable,
     arrival_checks,
@@ -23,8 +23,9 @@ from volunteers.services import (
     paging_advance,
     paging_resume,
     paging_stop,
+    walk_in_close,
 )
-from volunteers.tokens import offer_token
+from volunteers.paging.tokens import offer_token
 
 from ..conftest import client_for
 from ..factories import IntakeFactory, OfferFactory
@@ -196,7 +197,7 @@ def test_a_late_accept_from_the_link_answers_409_with_already_on_the_way(walk_in
 
 
 def test_accept_after_the_walk_in_was_closed_is_refused(walk_in, officer, first_wave):
-    intake_close(intake=walk_in, actor=officer, reason=Intake.CloseReason.LEFT_BEFORE_PLACEMENT)
+    walk_in_close(intake=walk_in, actor=officer, reason=Intake.CloseReason.LEFT_BEFORE_PLACEMENT)
     offer = first_wave[0]
 
     with pytest.raises(OfferUnavailable) as refused:
@@ -216,7 +217,7 @@ def test_closing_a_walk_in_tells_everyone_paged_it_is_no_longer_needed(
     sms_outbox.clear()
 
     with worker():
-        intake_close(intake=walk_in, actor=officer, reason=Intake.CloseReason.DECLINED_TREATMENT)
+        walk_in_close(intake=walk_in, actor=officer, reason=Intake.CloseReason.DECLINED_TREATMENT)
 
     assert sorted(sms.to for sms in sms_outbox) == sorted(str(v.phone) for v in volunteers[1:4])
     assert all(NO_LONGER_NEEDED in sms.body for sms in sms_outbox)
@@ -471,7 +472,7 @@ def test_closing_the_walk_in_tells_the_companion_on_the_way_and_stops_the_remind
     sms_outbox.clear()
 
     with worker():
-        intake_close(intake=walk_in, actor=officer, reason=Intake.CloseReason.LEFT_BEFORE_PLACEMENT)
+        walk_in_close(intake=walk_in, actor=officer, reason=Intake.CloseReason.LEFT_BEFORE_PLACEMENT)
     (cancelled,) = texts_to(sms_outbox, assignment.volunteer)
     assert NO_LONGER_NEEDED in cancelled
 

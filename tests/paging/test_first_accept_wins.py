@@ -14,10 +14,9 @@ import pytest
 from django.db import OperationalError, connection, transaction
 
 from intake.models import Intake, IntakeEvent
-from intake.services import intake_close
 from notifications.models import Notification
 from volunteers.models import Offer
-from volunteers.services import OfferUnavailable, offer_accept
+from volunteers.paging.services import OfferUnavailable, offer_accept, walk_in_close
 
 from ..factories import IntakeFactory, OfferFactory
 from .conftest import run_at_once, volunteer_on_call
@@ -94,7 +93,7 @@ def test_an_accept_in_progress_does_not_hold_up_other_walk_ins_of_the_department
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '2s'")
         try:
-            intake_close(intake=second, actor=coordinator, reason=Intake.CloseReason.DUPLICATE)
+            walk_in_close(intake=second, actor=coordinator, reason=Intake.CloseReason.DUPLICATE)
         except OperationalError as error:
             pytest.fail(f"closing one walk-in waited for an accept on another: {error}")
         finally:

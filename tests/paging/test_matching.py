@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from intake.models import Intake
-from intake.services import intake_close, intake_transition
-from volunteers.matching import rank_volunteers
+from intake.services import intake_transition
 from volunteers.models import Offer, Volunteer
+from volunteers.paging.matching import rank_volunteers
+from volunteers.paging.services import walk_in_close
 
 from ..factories import IntakeFactory, OfferFactory, PersonFactory, ShiftFactory, VolunteerFactory
 from .conftest import volunteer_on_call
@@ -228,7 +229,7 @@ def test_a_volunteer_is_free_again_once_their_walk_in_is_closed(department, walk
     other = _assign(volunteer, department=department, status=Status.COMPANION_ARRIVED, now=now)
     assert paged(walk_in, now) == []
 
-    intake_close(intake=other, actor=coordinator, reason=Intake.CloseReason.LEFT_BEFORE_PLACEMENT)
+    walk_in_close(intake=other, actor=coordinator, reason=Intake.CloseReason.LEFT_BEFORE_PLACEMENT)
 
     assert paged(walk_in, now) == [volunteer]
 

@@ -30,7 +30,7 @@ def on_call_volunteers(department):
 
 def _log_walk_in(client, django_capture_on_commit_callbacks, monkeypatch):
     """Post the quick form; run what is queued on commit as the worker would, synchronously."""
-    monkeypatch.setattr("volunteers.tasks.page_intake.delay", lambda intake_id: _page(intake_id))
+    monkeypatch.setattr("volunteers.paging.tasks.page_intake.delay", lambda intake_id: _page(intake_id))
     monkeypatch.setattr(
         "notifications.tasks.send_notification.delay", lambda pk: notification_send(notification_id=pk)
     )
@@ -41,7 +41,7 @@ def _log_walk_in(client, django_capture_on_commit_callbacks, monkeypatch):
 
 
 def _page(intake_id):
-    from volunteers.services import paging_advance
+    from volunteers.paging.services import paging_advance
 
     paging_advance(intake_id=intake_id)
 
@@ -93,7 +93,7 @@ def test_volunteer_accepts_from_the_link_and_marks_arrival(
 def _accepted_walk_in(client, volunteers, django_capture_on_commit_callbacks, monkeypatch):
     intake = _log_walk_in(client, django_capture_on_commit_callbacks, monkeypatch)
     first = Offer.objects.filter(intake=intake).order_by("pk").first()
-    from volunteers.services import offer_accept
+    from volunteers.paging.services import offer_accept
 
     with django_capture_on_commit_callbacks(execute=True):
         offer_accept(offer_id=first.pk, volunteer=first.volunteer)
@@ -120,7 +120,7 @@ def test_companion_who_cannot_come_is_released_and_someone_else_can_accept(
     assert first.status == Offer.Status.WITHDRAWN
     # Paging resumed at once with the volunteer not yet asked, who can now accept.
     fourth = Offer.objects.get(intake=intake, status=Offer.Status.PENDING)
-    from volunteers.services import offer_accept
+    from volunteers.paging.services import offer_accept
 
     offer_accept(offer_id=fourth.pk, volunteer=fourth.volunteer)
     intake.refresh_from_db()
@@ -158,7 +158,7 @@ def test_accepting_an_expired_offer_says_it_expired(
     from datetime import timedelta
 
     from volunteers.models import OFFER_OPEN_FOR
-    from volunteers.services import OfferUnavailable, offer_accept
+    from volunteers.paging.services import OfferUnavailable, offer_accept
 
     intake = _log_walk_in(officer_client, django_capture_on_commit_callbacks, monkeypatch)
     offer = Offer.objects.filter(intake=intake).first()
@@ -174,7 +174,7 @@ def test_accepting_an_expired_offer_says_it_expired(
 def test_a_volunteer_paused_after_the_page_cannot_accept(
     officer_client, on_call_volunteers, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from volunteers.services import OfferUnavailable, offer_accept
+    from volunteers.paging.services import OfferUnavailable, offer_accept
 
     intake = _log_walk_in(officer_client, django_capture_on_commit_callbacks, monkeypatch)
     offer = Offer.objects.filter(intake=intake).first()

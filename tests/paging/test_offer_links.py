@@ -12,10 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from intake.models import Intake
-from intake.services import intake_close
-from volunteers import tokens
 from volunteers.models import OFFER_OPEN_FOR, Offer
-from volunteers.services import offer_accept, offer_decline
+from volunteers.paging import tokens
+from volunteers.paging.services import offer_accept, offer_decline, walk_in_close
 
 from ..conftest import client_for
 from ..factories import IntakeFactory, OfferFactory, PersonFactory
@@ -249,7 +248,7 @@ def test_declining_an_accepted_offer_from_the_link_is_refused(offer, phone):
 
 
 def test_a_link_withdrawn_because_the_walk_in_closed_says_it_is_no_longer_needed(offer, officer, phone):
-    intake_close(intake=offer.intake, actor=officer, reason=Intake.CloseReason.REFERRED_ELSEWHERE)
+    walk_in_close(intake=offer.intake, actor=officer, reason=Intake.CloseReason.REFERRED_ELSEWHERE)
 
     shown = phone.get(link(offer))
     answered = phone.post(link(offer), {"answer": "accept"})

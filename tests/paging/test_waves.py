@@ -12,11 +12,10 @@ from django.db import OperationalError, connection, transaction
 
 from accounts.models import Role
 from intake.models import Intake
-from intake.services import intake_close, intake_create
 from notifications.models import Notification
 from volunteers.models import OFFER_OPEN_FOR, Offer
-from volunteers.services import offer_accept, offers_expire, paging_advance
-from volunteers.tasks import sweep_paging
+from volunteers.paging.services import offer_accept, offers_expire, paging_advance, walk_in_close, walk_in_log
+from volunteers.paging.tasks import sweep_paging
 
 from ..factories import IntakeFactory, OfferFactory, user_with_role
 from .conftest import minutes, run_at_once, volunteer_on_call, waiting
@@ -62,7 +61,7 @@ def coordinator_pages(coordinator, sms_outbox) -> list[str]:
 
 def test_logging_a_walk_in_pages_the_first_wave_at_once(department, officer, volunteers, sms_outbox, worker):
     with worker():
-        intake = intake_create(
+        intake = walk_in_log(
             department=department,
             officer=officer,
             person_data={"first_name": "Wren", "approximate_age": 34},
@@ -261,7 +260,7 @@ def _accept_first_offer(intake):
 
 
 def _close(intake):
-    intake_close(intake=intake, actor=intake.logged_by, reason=Intake.CloseReason.LEFT_BEFORE_PLACEMENT)
+    walk_in_close(intake=intake, actor=intake.logged_by, reason=Intake.CloseReason.LEFT_BEFORE_PLACEMENT)
 
 
 def _move_status_but_leave_the_timer(intake):

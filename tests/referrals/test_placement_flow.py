@@ -360,9 +360,9 @@ def test_a_walk_in_is_placed_once(coordinator_client, coordinator, walk_in, faci
 
 
 def test_a_closed_walk_in_cannot_be_placed(coordinator, walk_in, facility):
-    from intake.services import intake_close
+    from volunteers.paging.services import walk_in_close
 
-    intake_close(intake=walk_in, actor=coordinator, reason=Intake.CloseReason.DECLINED_TREATMENT)
+    walk_in_close(intake=walk_in, actor=coordinator, reason=Intake.CloseReason.DECLINED_TREATMENT)
 
     with pytest.raises(ValidationError, match="closed"):
         placement_record(intake=walk_in, actor=coordinator, facility=facility, level_of_care="3.5")

@@ -1,5 +1,5 @@
 """The placement panel and the follow-ups list answer in a fixed number of queries, however many
-calls, disclosures or follow-ups there are (DESIGN.md "Scale")."""
+calls, disclosures or follow-ups there are (docs/design.md "Scale")."""
 
 from __future__ import annotations
 

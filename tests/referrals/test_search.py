@@ -208,7 +208,7 @@ def test_a_tampered_search_does_not_fail(coordinator_client, walk_in, facilities
     assert response.status_code == 200
 
 
-# --- query counts (DESIGN.md "Scale") ---------------------------------------------------------
+# --- query counts (docs/design.md "Scale") ---------------------------------------------------------
 
 
 def _queries(client, url: str) -> int:

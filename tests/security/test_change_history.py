@@ -10,7 +10,7 @@ from config.history import history_models
 from intake.models import Intake, IntakeHistory, Person, PersonHistory
 from referrals.models import PlacementAttempt, PlacementAttemptHistory
 from volunteers.models import Volunteer, VolunteerHistory
-from volunteers.tasks import sweep_paging
+from volunteers.paging.tasks import sweep_paging
 
 from ..factories import IntakeFactory, PlacementAttemptFactory, VolunteerFactory
 from ..intake.helpers import edit_data
@@ -88,7 +88,7 @@ def test_a_change_by_a_task_carries_the_task_name(walk_in, settings):
     sweep_paging()
 
     event = IntakeHistory.objects.filter(pgh_obj=walk_in).latest("pgh_id")
-    assert event.pgh_context.metadata == {"task": "volunteers.tasks.sweep_paging"}
+    assert event.pgh_context.metadata == {"task": "volunteers.paging.tasks.sweep_paging"}
 
 
 def test_encrypted_fields_stay_encrypted_in_the_history(walk_in):

@@ -45,7 +45,8 @@ from tests.conftest import client_for
 from tests.factories import PASSWORD, IntakeFactory
 from tests.intake.helpers import consent_data, edit_data, walk_in_data
 from tests.test_permissions import TABLE, _url
-from volunteers.forms import (
+from volunteers.models import Offer, Shift, ShiftSeries
+from volunteers.roster.forms import (
     AssignShiftForm,
     CoverageForm,
     PreferencesForm,
@@ -53,7 +54,6 @@ from volunteers.forms import (
     VettingForm,
     WeeklyShiftForm,
 )
-from volunteers.models import Offer, Shift, ShiftSeries
 
 RECORD_TABLES = (
     Person,
@@ -264,7 +264,7 @@ ENDPOINTS = [
     Endpoint("volunteers:paging_stop", "post", "coordinator", ["reason"]),
     Endpoint("volunteers:paging_resume", "post", "coordinator", ["reason"]),
     # Refused for want of Twilio's signature, whatever is posted.
-    Endpoint("notifications:twilio_inbound", "post", "anonymous", ["Body", "From", "MessageSid"]),
+    Endpoint("volunteers:twilio_inbound", "post", "anonymous", ["Body", "From", "MessageSid"]),
     Endpoint("volunteers:shift_add", "post", "volunteer_user", fields_of(ShiftForm, "once")),
     Endpoint("volunteers:series_add", "post", "volunteer_user", fields_of(WeeklyShiftForm, "weekly")),
     Endpoint("volunteers:shift_drop", "post", "volunteer_user", ["next"]),
@@ -347,7 +347,7 @@ def test_every_input_endpoint_is_allowed_to_its_user():
     for endpoint in ENDPOINTS:
         users = expected.get((endpoint.name, "post")) or expected.get((endpoint.name, "get"))
         assert users is not None, endpoint.name
-        if endpoint.name != "notifications:twilio_inbound":
+        if endpoint.name != "volunteers:twilio_inbound":
             assert users[endpoint.user] in (200, 302), str(endpoint)
 
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from volunteers.roster import department_coverage, departments_gap_days
+from volunteers.roster.selectors import department_coverage, departments_gap_days
 
 from ..factories import DepartmentFactory, ShiftFactory, VolunteerFactory
 

@@ -7,8 +7,8 @@ from datetime import time, timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from volunteers.matching import rank_volunteers
 from volunteers.models import Volunteer
+from volunteers.paging.matching import rank_volunteers
 
 from ..conftest import client_for
 from ..factories import IntakeFactory, ShiftFactory, VolunteerFactory, user_with_role

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from volunteers import roster
 from volunteers.models import Shift, ShiftSeries
+from volunteers.roster import selectors as roster_selectors
 
 from .conftest import make_volunteer
 
@@ -32,7 +32,7 @@ def _next_skipped_night() -> date:
     """The next day on which 2:30 AM does not exist in Gloucester (clocks go forward)."""
     tz = timezone.get_default_timezone()
     day = _today() + timedelta(days=1)
-    while roster.exists_on_clock(day, time(2, 30), tz):
+    while roster_selectors.exists_on_clock(day, time(2, 30), tz):
         day += timedelta(days=1)
     return day
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership
-from volunteers import roster
+from volunteers.roster import selectors as roster_selectors
 
 from ..conftest import client_for
 from ..factories import DepartmentFactory, user_with_role
@@ -23,7 +23,7 @@ def _at(department, day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def _coverage(department, start=DAY, days=1):
-    return roster.department_coverage(department=department, start=start, days=days)
+    return roster_selectors.department_coverage(department=department, start=start, days=days)
 
 
 def _counts(coverage_day) -> list[int]:

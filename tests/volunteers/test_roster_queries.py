@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from volunteers import roster
+from volunteers.roster import services as roster_services
 
 from ..factories import IntakeFactory, OfferFactory
 from .conftest import make_volunteer, shift
@@ -29,7 +29,7 @@ def _shifts(volunteer, department, count: int, first_day: int = 1) -> None:
 
 
 def _series(volunteer, department, weekday: int) -> None:
-    roster.shift_series_create(
+    roster_services.shift_series_create(
         volunteer=volunteer,
         department=department,
         weekday=weekday,

@@ -10,9 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from config.celery import app
-from volunteers import roster
 from volunteers.models import Shift, ShiftSeries
-from volunteers.roster_tasks import extend_shift_series
+from volunteers.roster import selectors as roster_selectors
+from volunteers.roster import services as roster_services
+from volunteers.roster.tasks import extend_shift_series
 
 from .conftest import BEFORE_FALL_BACK, BEFORE_SPRING_FORWARD, shift
 
@@ -20,7 +21,7 @@ SATURDAY, SUNDAY = 5, 6
 
 
 def _series(volunteer, department, *, now, weekday=SATURDAY, start=time(22), hours=8, starts_on=None, **kw):
-    return roster.shift_series_create(
+    return roster_services.shift_series_create(
         volunteer=volunteer,
         department=department,
         weekday=weekday,
@@ -90,11 +91,11 @@ def test_extending_again_creates_nothing_new(volunteer, department):
     series, first = _series(volunteer, department, now=BEFORE_FALL_BACK)
     count = series.shifts.count()
 
-    again = roster.shift_series_extend(series=series, now=BEFORE_FALL_BACK)
-    everything = roster.shift_series_extend(now=BEFORE_FALL_BACK)
+    again = roster_services.shift_series_extend(series=series, now=BEFORE_FALL_BACK)
+    everything = roster_services.shift_series_extend(now=BEFORE_FALL_BACK)
 
     assert first.created == count == 8  # the Saturdays from Oct 24 to Dec 12, eight weeks ahead
-    assert again == everything == roster.Extension(created=0, skipped=0)
+    assert again == everything == roster_services.Extension(created=0, skipped=0)
     assert series.shifts.count() == count
 
 
@@ -102,7 +103,7 @@ def test_extending_later_adds_the_weeks_that_came_into_range(volunteer, departme
     series, _ = _series(volunteer, department, now=BEFORE_FALL_BACK)
     last_before = series.shifts.order_by("starts_at").last().starts_at
 
-    added = roster.shift_series_extend(now=BEFORE_FALL_BACK + timedelta(days=14))
+    added = roster_services.shift_series_extend(now=BEFORE_FALL_BACK + timedelta(days=14))
 
     assert added.created == 2
     assert series.shifts.order_by("starts_at").last().starts_at == last_before + timedelta(days=14)
@@ -111,9 +112,9 @@ def test_extending_later_adds_the_weeks_that_came_into_range(volunteer, departme
 def test_a_dropped_occurrence_is_not_created_again(volunteer, department):
     series, _ = _series(volunteer, department, now=BEFORE_FALL_BACK)
     second = series.shifts.order_by("starts_at")[1]
-    roster.shift_drop(shift=second, actor=volunteer.user, now=BEFORE_FALL_BACK)
+    roster_services.shift_drop(shift=second, actor=volunteer.user, now=BEFORE_FALL_BACK)
 
-    roster.shift_series_extend(now=BEFORE_FALL_BACK + timedelta(days=1))
+    roster_services.shift_series_extend(now=BEFORE_FALL_BACK + timedelta(days=1))
 
     assert not Shift.objects.filter(starts_at=second.starts_at).exists()
 
@@ -123,7 +124,7 @@ def test_an_occurrence_that_overlaps_a_shift_already_held_is_skipped(volunteer, 
 
     _, extension = _series(volunteer, department, now=BEFORE_FALL_BACK, ends_on=date(2026, 11, 7))
 
-    assert extension == roster.Extension(created=2, skipped=1)
+    assert extension == roster_services.Extension(created=2, skipped=1)
     assert Shift.objects.filter(volunteer=volunteer).count() == 3
     assert one_off in Shift.objects.all()
 
@@ -132,7 +133,7 @@ def test_a_series_ending_on_a_day_stops_there(volunteer, department):
     series, _ = _series(volunteer, department, now=BEFORE_FALL_BACK, ends_on=date(2026, 10, 31))
 
     assert series.shifts.count() == 2
-    assert roster.shift_series_extend(now=BEFORE_FALL_BACK + timedelta(days=30)).created == 0
+    assert roster_services.shift_series_extend(now=BEFORE_FALL_BACK + timedelta(days=30)).created == 0
 
 
 def test_inactive_volunteers_series_are_not_extended(volunteer, department):
@@ -141,7 +142,7 @@ def test_inactive_volunteers_series_are_not_extended(volunteer, department):
     volunteer.is_active = False
     volunteer.save()
 
-    assert roster.shift_series_extend(now=BEFORE_FALL_BACK + timedelta(days=21)).created == 0
+    assert roster_services.shift_series_extend(now=BEFORE_FALL_BACK + timedelta(days=21)).created == 0
     assert series.shifts.count() == count
 
 
@@ -151,20 +152,20 @@ def test_stopping_a_series_removes_its_future_shifts_and_keeps_the_past(voluntee
     in_progress = first.starts_at + timedelta(hours=1)
     total = series.shifts.count()
 
-    deleted = roster.shift_series_end(series=series, actor=volunteer.user, now=in_progress)
+    deleted = roster_services.shift_series_end(series=series, actor=volunteer.user, now=in_progress)
 
     series.refresh_from_db()
     assert deleted == total - 1
     assert list(series.shifts.all()) == [first]
     assert series.ends_on == timezone.localdate(in_progress, department.tzinfo)
-    assert roster.shift_series_extend(now=in_progress + timedelta(days=30)).created == 0
-    assert not roster.active_series(volunteer=volunteer, now=in_progress).exists()
+    assert roster_services.shift_series_extend(now=in_progress + timedelta(days=30)).created == 0
+    assert not roster_selectors.active_series(volunteer=volunteer, now=in_progress).exists()
 
 
 def test_stopping_a_series_that_never_started_deletes_it(volunteer, department, coordinator):
     series, _ = _series(volunteer, department, now=BEFORE_FALL_BACK)
 
-    roster.shift_series_end(series=series, actor=coordinator, now=BEFORE_FALL_BACK)
+    roster_services.shift_series_end(series=series, actor=coordinator, now=BEFORE_FALL_BACK)
 
     assert not ShiftSeries.objects.exists()
     assert not Shift.objects.exists()
@@ -173,7 +174,7 @@ def test_stopping_a_series_that_never_started_deletes_it(volunteer, department, 
 def test_another_departments_coordinator_cannot_stop_a_series(volunteer, department, other_coordinator):
     series, _ = _series(volunteer, department, now=BEFORE_FALL_BACK)
     with pytest.raises(PermissionDenied):
-        roster.shift_series_end(series=series, actor=other_coordinator, now=BEFORE_FALL_BACK)
+        roster_services.shift_series_end(series=series, actor=other_coordinator, now=BEFORE_FALL_BACK)
 
 
 def test_coordinator_assigns_a_weekly_shift(volunteer, department, coordinator):
@@ -211,7 +212,7 @@ def test_daily_task_extends_every_series_and_is_scheduled(volunteer, department)
     assert created in (8, 9)  # every Saturday in the next eight weeks
 
     app.loader.import_default_modules()
-    assert "volunteers.roster_tasks.extend_shift_series" in app.tasks
+    assert "volunteers.roster.tasks.extend_shift_series" in app.tasks
     assert (
-        app.conf.beat_schedule["extend-shift-series"]["task"] == "volunteers.roster_tasks.extend_shift_series"
+        app.conf.beat_schedule["extend-shift-series"]["task"] == "volunteers.roster.tasks.extend_shift_series"
     )

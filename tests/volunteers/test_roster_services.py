@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from volunteers import roster
 from volunteers.models import Shift
+from volunteers.roster import services as roster_services
 
 from ..factories import DepartmentFactory
 from .conftest import make_volunteer, shift
@@ -21,7 +21,7 @@ NOW = datetime(2026, 6, 10, 16, 0, tzinfo=UTC)  # noon in Gloucester (EDT)
 
 
 def _create(volunteer, department, starts_at, hours=8, *, by=None, now=NOW):
-    return roster.shift_create(
+    return roster_services.shift_create(
         volunteer=volunteer,
         department=department,
         starts_at=starts_at,
@@ -149,7 +149,7 @@ def test_back_to_back_shifts_and_other_volunteers_at_the_same_time_are_fine(volu
 
 def test_database_refuses_an_overlap_the_check_did_not_see(volunteer, department, monkeypatch):
     _create(volunteer, department, NOW + timedelta(hours=6))
-    monkeypatch.setattr(roster, "_check_no_overlap", lambda **kwargs: None)
+    monkeypatch.setattr(roster_services, "_check_no_overlap", lambda **kwargs: None)
 
     with pytest.raises(ValidationError) as error:
         _create(volunteer, department, NOW + timedelta(hours=9))
@@ -169,13 +169,13 @@ def test_two_overlapping_sign_ups_at_the_same_instant_one_wins(volunteer, depart
     shift is created; the other waits for it and gets the clear message naming the shift it
     overlaps (without the schedule lock both pass the check, and PostgreSQL's exclusion
     constraint either refuses one bluntly or deadlocks them)."""
-    real_check = roster._check_no_overlap
+    real_check = roster_services._check_no_overlap
 
     def slow_check(**kwargs):
         time_module.sleep(0.3)  # long enough for the other sign-up to arrive meanwhile
         real_check(**kwargs)
 
-    monkeypatch.setattr(roster, "_check_no_overlap", slow_check)
+    monkeypatch.setattr(roster_services, "_check_no_overlap", slow_check)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -209,7 +209,7 @@ def test_two_overlapping_sign_ups_at_the_same_instant_one_wins(volunteer, depart
 def test_volunteer_drops_their_own_future_shift(volunteer, department):
     future = shift(volunteer, department, NOW + timedelta(hours=3))
 
-    assert roster.shift_drop(shift=future, actor=volunteer.user, now=NOW) == "dropped"
+    assert roster_services.shift_drop(shift=future, actor=volunteer.user, now=NOW) == "dropped"
     assert not Shift.objects.exists()
 
 
@@ -217,7 +217,7 @@ def test_volunteer_cannot_drop_a_shift_in_progress(volunteer, department):
     current = shift(volunteer, department, NOW - timedelta(hours=1))
 
     with pytest.raises(ValidationError) as error:
-        roster.shift_drop(shift=current, actor=volunteer.user, now=NOW)
+        roster_services.shift_drop(shift=current, actor=volunteer.user, now=NOW)
     assert "already started" in _message(error)
     assert Shift.objects.get().ends_at == current.ends_at
 
@@ -226,8 +226,8 @@ def test_coordinator_drops_a_future_shift_and_ends_one_in_progress(volunteer, de
     current = shift(volunteer, department, NOW - timedelta(hours=1))
     future = shift(volunteer, department, NOW + timedelta(days=1))
 
-    assert roster.shift_drop(shift=future, actor=coordinator, now=NOW) == "dropped"
-    assert roster.shift_drop(shift=current, actor=coordinator, now=NOW) == "ended"
+    assert roster_services.shift_drop(shift=future, actor=coordinator, now=NOW) == "dropped"
+    assert roster_services.shift_drop(shift=current, actor=coordinator, now=NOW) == "ended"
     assert list(Shift.objects.values_list("starts_at", "ends_at")) == [(current.starts_at, NOW)]
 
 
@@ -235,7 +235,7 @@ def test_nobody_drops_a_shift_that_is_over(volunteer, department, coordinator):
     past = shift(volunteer, department, NOW - timedelta(hours=10))
     for actor in (volunteer.user, coordinator):
         with pytest.raises(ValidationError) as error:
-            roster.shift_drop(shift=past, actor=actor, now=NOW)
+            roster_services.shift_drop(shift=past, actor=actor, now=NOW)
         assert "over" in _message(error)
     assert Shift.objects.exists()
 
@@ -249,15 +249,15 @@ def test_nobody_else_drops_a_volunteers_shift(request, volunteer, department, wh
         else request.getfixturevalue(who)
     )
     with pytest.raises(PermissionDenied):
-        roster.shift_drop(shift=future, actor=actor, now=NOW)
+        roster_services.shift_drop(shift=future, actor=actor, now=NOW)
     assert Shift.objects.exists()
 
 
 def test_dropping_twice_says_it_is_gone(volunteer, department):
     future = shift(volunteer, department, NOW + timedelta(hours=3))
-    roster.shift_drop(shift=future, actor=volunteer.user, now=NOW)
+    roster_services.shift_drop(shift=future, actor=volunteer.user, now=NOW)
     with pytest.raises(ValidationError) as error:
-        roster.shift_drop(shift=future, actor=volunteer.user, now=NOW)
+        roster_services.shift_drop(shift=future, actor=volunteer.user, now=NOW)
     assert "already been removed" in _message(error)
 
 

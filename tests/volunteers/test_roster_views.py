@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from volunteers import roster
 from volunteers.models import Shift, ShiftSeries
+from volunteers.roster import selectors as roster_selectors
+from volunteers.roster import services as roster_services
 
 from ..conftest import client_for
 from ..factories import DepartmentFactory
@@ -75,7 +76,9 @@ def test_volunteer_signs_up_for_an_overnight_shift_in_local_time(volunteer_clien
 def test_same_start_and_end_time_is_a_24_hour_shift(volunteer_client, department):
     volunteer_client.post(reverse("volunteers:shift_add"), once_data(_soon(department), "08:00", "08:00"))
     created = Shift.objects.get()
-    assert roster.clock_length(created.starts_at, created.ends_at, department.tzinfo) == timedelta(hours=24)
+    assert roster_selectors.clock_length(created.starts_at, created.ends_at, department.tzinfo) == timedelta(
+        hours=24
+    )
 
 
 def test_an_overlapping_sign_up_shows_the_clash_and_saves_nothing(volunteer_client, volunteer, department):
@@ -164,7 +167,7 @@ def test_another_volunteers_shift_is_not_found(volunteer_client, department):
 
     response = volunteer_client.post(reverse("volunteers:shift_drop", kwargs={"shift_id": theirs.pk}))
     assert response.status_code == 404
-    series, _ = roster.shift_series_create(
+    series, _ = roster_services.shift_series_create(
         volunteer=colleague,
         department=department,
         weekday=0,

@@ -1,6 +1,6 @@
 """An index for matching's count of each volunteer's recent answers.
 
-``volunteers.matching.rank_volunteers`` joins every eligible volunteer's offers answered in the
+``volunteers.paging.matching.rank_volunteers`` joins every eligible volunteer's offers answered in the
 last 30 days (accepted or declined) and counts them per volunteer. With only
 ``offer_vol_status_responded_idx`` (volunteer, status, responded_at), each volunteer costs one
 index descent per status: about 6 buffers a volunteer, 6,100 for a department of 1,000. This

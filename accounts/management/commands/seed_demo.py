@@ -16,8 +16,8 @@ from django.utils import timezone
 from accounts.models import Department, Membership, Role, User
 from accounts.two_factor import demo_totp_secret
 from referrals.models import Facility, GenderServed, LevelOfCare, Medication, Payment
-from volunteers import roster
 from volunteers.models import Shift, ShiftSeries, Volunteer
+from volunteers.roster import services as roster_services
 
 DEPARTMENT = {
     "name": "Gloucester Police Department",
@@ -247,9 +247,9 @@ class Command(BaseCommand):
             volunteer=volunteer, department=department, weekday=WEEKLY_WEEKDAY, start_time=WEEKLY_START
         ).first()
         if series is not None:
-            return roster.shift_series_extend(series=series).created
+            return roster_services.shift_series_extend(series=series).created
         coordinator = User.objects.get(username="coordinator")
-        _, extension = roster.shift_series_create(
+        _, extension = roster_services.shift_series_create(
             volunteer=volunteer,
             department=department,
             weekday=WEEKLY_WEEKDAY,

@@ -1,5 +1,5 @@
-"""The on-call roster: reads (who may see which shift, coverage, hours) and writes (sign-ups, drops,
-coordinator assignments, weekly series).
+"""The on-call roster, reads: who may see which shift, coverage, hours, the calendar feed; and the
+shift rules and local-time helpers the writes (``roster.services``) share.
 
 Times are stored in UTC and entered and shown in the department's time zone. A weekly shift
 starts at the same clock time every week, across daylight-saving changes, and its length is
@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.db.models import (
     Count,
     DurationField,
@@ -41,8 +40,13 @@ from django.utils import dateformat, timezone
 from accounts.models import Department, Role, User
 from accounts.selectors import coordinator_department_ids, departments_for_role
 from intake.models import Intake
-
-from .models import BACKGROUND_CHECK_VALID_FOR, Offer, Shift, ShiftSeries, Volunteer, new_calendar_token
+from volunteers.paging.models import Offer
+from volunteers.roster.models import (
+    BACKGROUND_CHECK_VALID_FOR,
+    Shift,
+    ShiftSeries,
+    Volunteer,
+)
 
 # Shift rules. The length of a shift is counted on the department's clock.
 MAX_SHIFT_LENGTH = timedelta(hours=24)
@@ -88,7 +92,7 @@ def clock_length(starts_at: datetime, ends_at: datetime, tz: tzinfo) -> timedelt
     )
 
 
-def _when(moment: datetime, tz: tzinfo, fmt: str = "D M j, g:i A") -> str:
+def local_when(moment: datetime, tz: tzinfo, fmt: str = "D M j, g:i A") -> str:
     return dateformat.format(timezone.localtime(moment, tz), fmt)
 
 
@@ -578,316 +582,3 @@ def calendar_feed_ics(*, volunteer: Volunteer, now: datetime | None = None) -> b
         event.add("transp", "OPAQUE")
         calendar.add_component(event)
     return calendar.to_ical()
-
-
-@transaction.atomic
-def calendar_token_rotate(*, volunteer: Volunteer) -> str:
-    """A new secret for the volunteer's calendar feed; the old link stops working at once."""
-    volunteer.calendar_token = new_calendar_token()
-    volunteer.save(update_fields=["calendar_token"])
-    return volunteer.calendar_token
-
-
-# --- writes -----------------------------------------------------------------------------------
-
-
-def _check_may_schedule(*, actor: User, volunteer: Volunteer, department: Department) -> None:
-    """The volunteer themself, or a coordinator of the department, may put them on call."""
-    if actor.pk == volunteer.user_id:
-        return
-    if department.pk not in coordinator_department_ids(user=actor):
-        raise PermissionDenied
-
-
-def _check_volunteer_may_serve(*, volunteer: Volunteer, department: Department, on: date) -> None:
-    if not volunteer.departments.filter(pk=department.pk).exists():
-        raise ValidationError(f"{volunteer} does not serve {department.name}.")
-    if not may_be_on_call(volunteer=volunteer, on=on):
-        raise ValidationError(
-            "Only active volunteers whose vetting is complete (background check, training, "
-            "confidentiality agreement) can be put on call."
-        )
-
-
-def _check_no_overlap(*, volunteer: Volunteer, starts_at: datetime, ends_at: datetime, tz: tzinfo) -> None:
-    clash = (
-        Shift.objects.filter(volunteer=volunteer, starts_at__lt=ends_at, ends_at__gt=starts_at)
-        .select_related("department")
-        .first()
-    )
-    if clash is not None:
-        raise ValidationError(
-            f"This overlaps the shift on {_when(clash.starts_at, tz)} – "
-            f"{_when(clash.ends_at, tz, 'g:i A')} ({clash.department.name})."
-        )
-
-
-def _lock_schedule(volunteer: Volunteer) -> None:
-    """Serialise writes to one volunteer's shifts (call inside a transaction).
-
-    Two overlapping inserts checked by the exclusion constraint at the same moment can deadlock
-    each other in PostgreSQL; taking the volunteer's row lock first makes the second writer wait
-    and then see the first one's shift, so it gets a clear "overlaps" message. The constraint
-    stays as the backstop for any writer that does not come through here.
-    """
-    list(Volunteer.objects.select_for_update().filter(pk=volunteer.pk).values_list("pk", flat=True))
-
-
-def _is_overlap_error(error: IntegrityError) -> bool:
-    diag = getattr(error.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None) in OVERLAP_CONSTRAINTS
-
-
-def shift_create(
-    *,
-    volunteer: Volunteer,
-    department: Department,
-    starts_at: datetime,
-    ends_at: datetime,
-    created_by: User,
-    now: datetime | None = None,
-) -> Shift:
-    """Put ``volunteer`` on call for ``department`` once, from ``starts_at`` to ``ends_at``.
-
-    ``created_by`` is the volunteer themself or a coordinator of the department (else
-    PermissionDenied). Raises ValidationError when the volunteer does not serve the department
-    or may not be paged, the times are backwards, longer than 24 hours on the clock, in the past,
-    more than a year ahead, or overlap another shift of theirs (checked, and refused by the
-    database under a race).
-    """
-    now = now or timezone.now()
-    tz = department.tzinfo
-    _check_may_schedule(actor=created_by, volunteer=volunteer, department=department)
-    if ends_at <= starts_at:
-        raise ValidationError("The shift must end after it starts.")
-    if clock_length(starts_at, ends_at, tz) > MAX_SHIFT_LENGTH:
-        raise ValidationError("A shift can be at most 24 hours.")
-    if starts_at < now - PAST_GRACE:
-        raise ValidationError("That time has passed. Choose a time from now on.")
-    if starts_at > now + timedelta(days=MAX_DAYS_AHEAD):
-        raise ValidationError("Shifts can be planned up to a year ahead.")
-    _check_volunteer_may_serve(
-        volunteer=volunteer, department=department, on=timezone.localdate(starts_at, tz)
-    )
-    with transaction.atomic():
-        _lock_schedule(volunteer)
-        _check_no_overlap(volunteer=volunteer, starts_at=starts_at, ends_at=ends_at, tz=tz)
-        try:
-            with transaction.atomic():
-                return Shift.objects.create(
-                    volunteer=volunteer, department=department, starts_at=starts_at, ends_at=ends_at
-                )
-        except IntegrityError as error:
-            if _is_overlap_error(error):
-                raise ValidationError("This overlaps another shift.") from error
-            raise
-
-
-@dataclass(frozen=True)
-class Extension:
-    """What extending weekly series did: shifts created, and occurrences skipped because they
-    overlapped a shift the volunteer already had."""
-
-    created: int = 0
-    skipped: int = 0
-
-    def __add__(self, other: Extension) -> Extension:
-        return Extension(self.created + other.created, self.skipped + other.skipped)
-
-
-def shift_series_create(
-    *,
-    volunteer: Volunteer,
-    department: Department,
-    weekday: int,
-    start_time: time,
-    duration: timedelta,
-    starts_on: date,
-    ends_on: date | None,
-    created_by: User,
-    now: datetime | None = None,
-) -> tuple[ShiftSeries, Extension]:
-    """A weekly on-call shift: every ``weekday`` (0 = Monday) at ``start_time`` local time for
-    ``duration`` on the clock, from ``starts_on`` until ``ends_on`` (or open-ended).
-
-    Same permission and vetting rules as ``shift_create``. The occurrences up to the horizon are
-    created at once; any that would overlap a shift the volunteer already has are skipped (and
-    counted in the returned Extension), the others stand.
-    """
-    now = now or timezone.now()
-    tz = department.tzinfo
-    today = timezone.localdate(now, tz)
-    _check_may_schedule(actor=created_by, volunteer=volunteer, department=department)
-    if weekday not in range(7):
-        raise ValidationError("Choose a day of the week.")
-    if not timedelta(0) < duration <= MAX_SHIFT_LENGTH:
-        raise ValidationError("A shift can be at most 24 hours.")
-    if starts_on < today:
-        raise ValidationError("A weekly shift cannot start in the past.")
-    if starts_on > today + timedelta(days=MAX_DAYS_AHEAD):
-        raise ValidationError("Shifts can be planned up to a year ahead.")
-    first = starts_on + timedelta(days=(weekday - starts_on.weekday()) % 7)
-    if ends_on is not None and ends_on < first:
-        raise ValidationError("There is no such day of the week between those dates.")
-    _check_volunteer_may_serve(volunteer=volunteer, department=department, on=today)
-    with transaction.atomic():
-        series = ShiftSeries.objects.create(
-            volunteer=volunteer,
-            department=department,
-            weekday=weekday,
-            start_time=start_time,
-            duration=duration,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            created_by=created_by,
-        )
-        extension = _extend(series=series, now=now, horizon_days=SERIES_HORIZON_DAYS)
-    return series, extension
-
-
-def _series_needing_extension(*, now: datetime, horizon_days: int) -> QuerySet[ShiftSeries]:
-    # A day of slack: "today" differs between time zones; _extend decides exactly.
-    reach = now.astimezone(UTC).date() + timedelta(days=horizon_days + 1)
-    return ShiftSeries.objects.filter(
-        Q(materialised_until__isnull=True) | Q(materialised_until__lt=reach),
-        Q(ends_on__isnull=True) | Q(materialised_until__isnull=True) | Q(ends_on__gt=F("materialised_until")),
-        volunteer__is_active=True,
-        volunteer__user__is_active=True,
-    )
-
-
-def shift_series_extend(
-    *, series: ShiftSeries | None = None, horizon_days: int = SERIES_HORIZON_DAYS, now: datetime | None = None
-) -> Extension:
-    """Create the Shift rows of weekly series up to ``horizon_days`` ahead: one series, or every
-    series that needs it (the daily task). Idempotent, and safe with several workers at once:
-    each series is claimed with FOR UPDATE SKIP LOCKED, and occurrences start after the last
-    day already materialised, so an occurrence a volunteer dropped is not created again.
-    """
-    now = now or timezone.now()
-    if series is not None:
-        ids = [series.pk]
-    else:
-        ids = list(_series_needing_extension(now=now, horizon_days=horizon_days).values_list("pk", flat=True))
-    total = Extension()
-    for pk in ids:
-        with transaction.atomic():
-            locked = (
-                ShiftSeries.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("department", "volunteer__user")
-                .filter(pk=pk)
-                .first()
-            )
-            if locked is not None:
-                total += _extend(series=locked, now=now, horizon_days=horizon_days)
-    return total
-
-
-def _extend(*, series: ShiftSeries, now: datetime, horizon_days: int) -> Extension:
-    """Materialise ``series`` (locked by the caller) up to the horizon."""
-    volunteer = series.volunteer
-    if not volunteer.is_active or not volunteer.user.is_active:
-        return Extension()
-    tz = series.department.tzinfo
-    today = timezone.localdate(now, tz)
-    first = max(series.starts_on, today)
-    if series.materialised_until is not None:
-        first = max(first, series.materialised_until + timedelta(days=1))
-    last = today + timedelta(days=horizon_days)
-    if series.ends_on is not None:
-        last = min(last, series.ends_on)
-    if first > last:
-        return Extension()
-    day = first + timedelta(days=(series.weekday - first.weekday()) % 7)
-    wanted = []
-    while day <= last:
-        starts_at, ends_at = occurrence(day, series.start_time, series.duration, tz)
-        if ends_at > starts_at and ends_at > now:
-            wanted.append((starts_at, ends_at))
-        day += timedelta(days=7)
-    extension = Extension()
-    if wanted:
-        _lock_schedule(volunteer)
-        existing = list(
-            Shift.objects.filter(
-                volunteer=volunteer, starts_at__lt=wanted[-1][1], ends_at__gt=wanted[0][0]
-            ).values_list("starts_at", "ends_at")
-        )
-        new = [
-            Shift(
-                volunteer=volunteer,
-                department=series.department,
-                series=series,
-                starts_at=starts_at,
-                ends_at=ends_at,
-            )
-            for starts_at, ends_at in wanted
-            if not any(a < ends_at and starts_at < b for a, b in existing)
-        ]
-        created = 0
-        if new:
-            # A shift the volunteer signs up for meanwhile wins; the database skips the clash.
-            Shift.objects.bulk_create(new, ignore_conflicts=True)
-            created = Shift.objects.filter(series=series, starts_at__in=[s.starts_at for s in new]).count()
-        extension = Extension(created=created, skipped=len(wanted) - created)
-    series.materialised_until = max(series.materialised_until or last, last)
-    series.save(update_fields=["materialised_until"])
-    return extension
-
-
-def shift_drop(*, shift: Shift, actor: User, now: datetime | None = None) -> str:
-    """Take a shift off the roster. Returns "dropped" or "ended".
-
-    The volunteer may drop their own shift before it starts; a coordinator of its department may
-    drop anyone's before it starts, or end one in progress now (the hours so far stay on record).
-    A dropped occurrence of a weekly shift stays dropped. Locks the shift row.
-    Raises PermissionDenied for anyone else, ValidationError when the shift is over or started.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        locked = Shift.objects.select_for_update().select_related("volunteer").filter(pk=shift.pk).first()
-        if locked is None:
-            raise ValidationError("This shift has already been removed.")
-        is_own = locked.volunteer.user_id == actor.pk
-        is_coordinator = locked.department_id in coordinator_department_ids(user=actor)
-        if not is_own and not is_coordinator:
-            raise PermissionDenied
-        if locked.ends_at <= now:
-            raise ValidationError("This shift is over; it stays on record.")
-        if locked.starts_at > now:
-            locked.delete()
-            return "dropped"
-        if not is_coordinator:
-            raise ValidationError(
-                "This shift has already started. Please call your coordinator if you cannot stay on call."
-            )
-        locked.ends_at = now
-        locked.save(update_fields=["ends_at"])
-        return "ended"
-
-
-def shift_series_end(*, series: ShiftSeries, actor: User, now: datetime | None = None) -> int:
-    """Stop a weekly shift: its occurrences not yet started are deleted and no more are created.
-    A shift in progress and past ones stay on record (a series that never started is deleted).
-    The volunteer themself or a coordinator of the department. Returns the shifts deleted.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        locked = (
-            ShiftSeries.objects.select_for_update(of=("self",))
-            .select_related("department", "volunteer")
-            .filter(pk=series.pk)
-            .first()
-        )
-        if locked is None:
-            raise ValidationError("This weekly shift has already been removed.")
-        _check_may_schedule(actor=actor, volunteer=locked.volunteer, department=locked.department)
-        deleted, _ = locked.shifts.filter(starts_at__gt=now).delete()
-        if not locked.shifts.exists():
-            locked.delete()
-            return deleted
-        today = timezone.localdate(now, locked.department.tzinfo)
-        locked.ends_on = min(locked.ends_on or today, today)
-        locked.materialised_until = max(locked.materialised_until or locked.ends_on, locked.ends_on)
-        locked.save(update_fields=["ends_on", "materialised_until"])
-    return deleted

@@ -20,11 +20,12 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import coordinator_department_ids
+from volunteers.models import Volunteer
+from volunteers.paging.tokens import offer_link
 
-from . import profiles, roster
+from . import selectors as roster_selectors
+from . import services as roster_services
 from .forms import AssignShiftForm, CoverageForm, PreferencesForm, ShiftForm, VettingForm, WeeklyShiftForm
-from .models import Volunteer
-from .tokens import offer_link
 
 # How many rows the phone pages list; the rest are a tap away on "My shifts".
 HOME_SHIFTS = 5
@@ -39,11 +40,13 @@ def home(request: HttpRequest) -> HttpResponse:
     who may not be paged (vetting incomplete, profile paused) is told what is missing instead of
     seeing requests or assignments."""
     now = timezone.now()
-    volunteer = roster.volunteer_get_for_user(user=request.user)
+    volunteer = roster_selectors.volunteer_get_for_user(user=request.user)
     context: dict = {"volunteer": volunteer, "now": now}
     if volunteer is not None:
-        tz = roster.volunteer_time_zone(departments=roster.volunteer_departments(volunteer=volunteer))
-        missing = roster.vetting_missing(volunteer=volunteer, on=timezone.localdate(now, tz))
+        tz = roster_selectors.volunteer_time_zone(
+            departments=roster_selectors.volunteer_departments(volunteer=volunteer)
+        )
+        missing = roster_selectors.vetting_missing(volunteer=volunteer, on=timezone.localdate(now, tz))
         context.update(
             missing=missing,
             offers=[]
@@ -54,11 +57,13 @@ def home(request: HttpRequest) -> HttpResponse:
                     "link": offer_link(offer),
                     "minutes_waited": offer.intake.minutes_waiting(now),
                 }
-                for offer in roster.open_offers(volunteer=volunteer, now=now)[:HOME_OFFERS]
+                for offer in roster_selectors.open_offers(volunteer=volunteer, now=now)[:HOME_OFFERS]
             ],
-            assignments=[] if missing else list(roster.active_assignments(volunteer=volunteer)[:HOME_OFFERS]),
-            shifts=list(roster.upcoming_shifts(volunteer=volunteer, now=now)[:HOME_SHIFTS]),
-            hours=roster.hours_this_month(volunteer=volunteer, tz=tz, now=now),
+            assignments=[]
+            if missing
+            else list(roster_selectors.active_assignments(volunteer=volunteer)[:HOME_OFFERS]),
+            shifts=list(roster_selectors.upcoming_shifts(volunteer=volunteer, now=now)[:HOME_SHIFTS]),
+            hours=roster_selectors.hours_this_month(volunteer=volunteer, tz=tz, now=now),
             month_name=timezone.localtime(now, tz).strftime("%B"),
         )
     return render(request, "volunteers/home.html", context)
@@ -68,7 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _own_volunteer(request: HttpRequest) -> Volunteer:
-    volunteer = roster.volunteer_get_for_user(user=request.user)
+    volunteer = roster_selectors.volunteer_get_for_user(user=request.user)
     if volunteer is None:
         raise Http404("No volunteer profile")
     return volunteer
@@ -90,17 +95,17 @@ def _my_shifts_page(
     weekly_form: WeeklyShiftForm | None = None,
 ) -> HttpResponse:
     now = timezone.now()
-    shifts = list(roster.upcoming_shifts(volunteer=volunteer, now=now)[: MY_SHIFTS + 1])
-    tz = roster.volunteer_time_zone(departments=departments)
+    shifts = list(roster_selectors.upcoming_shifts(volunteer=volunteer, now=now)[: MY_SHIFTS + 1])
+    tz = roster_selectors.volunteer_time_zone(departments=departments)
     context = {
         "volunteer": volunteer,
         "departments": departments,
         "shifts": shifts[:MY_SHIFTS],
         "more_shifts": len(shifts) > MY_SHIFTS,
-        "series": list(roster.active_series(volunteer=volunteer, now=now)),
+        "series": list(roster_selectors.active_series(volunteer=volunteer, now=now)),
         "may_sign_up": bool(departments)
-        and roster.may_be_on_call(volunteer=volunteer, on=timezone.localdate(now, tz)),
-        "missing": roster.vetting_missing(volunteer=volunteer, on=timezone.localdate(now, tz)),
+        and roster_selectors.may_be_on_call(volunteer=volunteer, on=timezone.localdate(now, tz)),
+        "missing": roster_selectors.vetting_missing(volunteer=volunteer, on=timezone.localdate(now, tz)),
         "once_form": once_form or ShiftForm(departments=departments, prefix="once"),
         "weekly_form": weekly_form or WeeklyShiftForm(departments=departments, prefix="weekly"),
         "now": now,
@@ -112,7 +117,7 @@ def _my_shifts_page(
 @role_required(Role.VOLUNTEER)
 def my_shifts(request: HttpRequest) -> HttpResponse:
     volunteer = _own_volunteer(request)
-    return _my_shifts_page(request, volunteer, roster.volunteer_departments(volunteer=volunteer))
+    return _my_shifts_page(request, volunteer, roster_selectors.volunteer_departments(volunteer=volunteer))
 
 
 @role_required(Role.VOLUNTEER)
@@ -120,12 +125,12 @@ def my_shifts(request: HttpRequest) -> HttpResponse:
 def shift_add(request: HttpRequest) -> HttpResponse:
     """The volunteer signs up for one shift."""
     volunteer = _own_volunteer(request)
-    departments = roster.volunteer_departments(volunteer=volunteer)
+    departments = roster_selectors.volunteer_departments(volunteer=volunteer)
     form = ShiftForm(request.POST, departments=departments, prefix="once")
     if departments and form.is_valid():
         data = form.cleaned_data
         try:
-            roster.shift_create(
+            roster_services.shift_create(
                 volunteer=volunteer,
                 department=data["department"],
                 starts_at=data["starts_at"],
@@ -145,12 +150,12 @@ def shift_add(request: HttpRequest) -> HttpResponse:
 def series_add(request: HttpRequest) -> HttpResponse:
     """The volunteer signs up for the same shift every week."""
     volunteer = _own_volunteer(request)
-    departments = roster.volunteer_departments(volunteer=volunteer)
+    departments = roster_selectors.volunteer_departments(volunteer=volunteer)
     form = WeeklyShiftForm(request.POST, departments=departments, prefix="weekly")
     if departments and form.is_valid():
         data = form.cleaned_data
         try:
-            _, extension = roster.shift_series_create(
+            _, extension = roster_services.shift_series_create(
                 volunteer=volunteer,
                 department=data["department"],
                 weekday=data["weekday"],
@@ -168,7 +173,7 @@ def series_add(request: HttpRequest) -> HttpResponse:
     return _my_shifts_page(request, volunteer, departments, weekly_form=form)
 
 
-def _series_message(extension: roster.Extension, whose: str) -> str:
+def _series_message(extension: roster_services.Extension, whose: str) -> str:
     created = extension.created
     text = f"Weekly shift added: {created} shift{'s' if created != 1 else ''} on the roster so far."
     if extension.skipped:
@@ -183,7 +188,7 @@ def _series_message(extension: roster.Extension, whose: str) -> str:
 @require_POST
 def calendar_rotate(request: HttpRequest) -> HttpResponse:
     volunteer = _own_volunteer(request)
-    roster.calendar_token_rotate(volunteer=volunteer)
+    roster_services.calendar_token_rotate(volunteer=volunteer)
     messages.success(
         request,
         "Your calendar has a new secret link. The old one no longer works: subscribe again with this one.",
@@ -196,11 +201,11 @@ def calendar_rotate(request: HttpRequest) -> HttpResponse:
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The volunteer's private iCalendar feed. The secret in the URL is the only key: no sign-in
     (calendar apps cannot sign in), 404 for anything unknown."""
-    volunteer = roster.calendar_volunteer_for_token(token=token)
+    volunteer = roster_selectors.calendar_volunteer_for_token(token=token)
     if volunteer is None:
         raise Http404
     response = HttpResponse(
-        roster.calendar_feed_ics(volunteer=volunteer), content_type="text/calendar; charset=utf-8"
+        roster_selectors.calendar_feed_ics(volunteer=volunteer), content_type="text/calendar; charset=utf-8"
     )
     response["Content-Disposition"] = 'inline; filename="harbor-shifts.ics"'
     response["Cache-Control"] = "private, max-age=300"
@@ -220,9 +225,9 @@ def _back_to_schedule(request: HttpRequest, volunteer_id: int, volunteer_user_id
 @role_required(Role.VOLUNTEER, Role.COORDINATOR)
 @require_POST
 def shift_drop(request: HttpRequest, shift_id: int) -> HttpResponse:
-    shift = roster.shift_get_for_user(user=request.user, shift_id=shift_id)
+    shift = roster_selectors.shift_get_for_user(user=request.user, shift_id=shift_id)
     try:
-        outcome = roster.shift_drop(shift=shift, actor=request.user)
+        outcome = roster_services.shift_drop(shift=shift, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -236,9 +241,9 @@ def shift_drop(request: HttpRequest, shift_id: int) -> HttpResponse:
 @role_required(Role.VOLUNTEER, Role.COORDINATOR)
 @require_POST
 def series_end(request: HttpRequest, series_id: int) -> HttpResponse:
-    series = roster.series_get_for_user(user=request.user, series_id=series_id)
+    series = roster_selectors.series_get_for_user(user=request.user, series_id=series_id)
     try:
-        deleted = roster.shift_series_end(series=series, actor=request.user)
+        deleted = roster_services.shift_series_end(series=series, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -254,7 +259,7 @@ def series_end(request: HttpRequest, series_id: int) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 def coverage(request: HttpRequest) -> HttpResponse:
     """Fourteen days × 24 hours of one department: how many volunteers are on call, gaps in red."""
-    departments = roster.coordinator_departments(user=request.user)
+    departments = roster_selectors.coordinator_departments(user=request.user)
     form = CoverageForm(request.GET or None, departments=departments)
     department, start = form.chosen()
     return render(
@@ -264,7 +269,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
             "form": form,
             "departments": departments,
             "department": department,
-            "coverage": roster.department_coverage(department=department, start=start),
+            "coverage": roster_selectors.department_coverage(department=department, start=start),
             "hours": range(24),
         },
     )
@@ -273,16 +278,16 @@ def coverage(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 def roster_list(request: HttpRequest) -> HttpResponse:
     """A department's volunteers: vetted or what is missing, active, next shift."""
-    departments = roster.coordinator_departments(user=request.user)
+    departments = roster_selectors.coordinator_departments(user=request.user)
     form = CoverageForm(request.GET or None, departments=departments)
     department, _ = form.chosen()
     today = timezone.localdate(timezone=department.tzinfo)
     volunteers = [
         {
             "volunteer": volunteer,
-            "missing": roster.vetting_missing(volunteer=volunteer, on=today, for_coordinator=True),
+            "missing": roster_selectors.vetting_missing(volunteer=volunteer, on=today, for_coordinator=True),
         }
-        for volunteer in roster.roster_volunteers(department=department)
+        for volunteer in roster_selectors.roster_volunteers(department=department)
     ]
     return render(
         request,
@@ -300,26 +305,28 @@ def roster_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 def roster_volunteer(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     """One volunteer's upcoming shifts in the coordinator's departments, to drop or add to."""
-    volunteer = roster.volunteer_get_for_coordinator(user=request.user, volunteer_id=volunteer_id)
+    volunteer = roster_selectors.volunteer_get_for_coordinator(user=request.user, volunteer_id=volunteer_id)
     department_ids = coordinator_department_ids(user=request.user)
     now = timezone.now()
     shifts = list(
-        roster.upcoming_shifts(volunteer=volunteer, now=now).filter(department_id__in=department_ids)[
-            : ROSTER_SHIFTS + 1
-        ]
+        roster_selectors.upcoming_shifts(volunteer=volunteer, now=now).filter(
+            department_id__in=department_ids
+        )[: ROSTER_SHIFTS + 1]
     )
     return render(
         request,
         "volunteers/roster_volunteer.html",
         {
             "volunteer": volunteer,
-            "missing": roster.vetting_missing(
+            "missing": roster_selectors.vetting_missing(
                 volunteer=volunteer, on=timezone.localdate(now), for_coordinator=True
             ),
             "shifts": shifts[:ROSTER_SHIFTS],
             "more_shifts": len(shifts) > ROSTER_SHIFTS,
             "series": list(
-                roster.active_series(volunteer=volunteer, now=now).filter(department_id__in=department_ids)
+                roster_selectors.active_series(volunteer=volunteer, now=now).filter(
+                    department_id__in=department_ids
+                )
             ),
             "now": now,
         },
@@ -333,19 +340,19 @@ ASSIGN_PREFILL = ("department", "volunteer", "day", "start", "end")
 def assign(request: HttpRequest) -> HttpResponse:
     """Put a volunteer of the coordinator's departments on call, once or every week. The
     coverage grid links here with the day and hour of a gap filled in."""
-    departments = roster.coordinator_departments(user=request.user)
+    departments = roster_selectors.coordinator_departments(user=request.user)
     initial = {key: request.GET[key] for key in ASSIGN_PREFILL if request.GET.get(key)}
     form = AssignShiftForm(
         request.POST or None,
         departments=departments,
-        volunteers=roster.volunteers_visible_to_coordinator(user=request.user),
+        volunteers=roster_selectors.volunteers_visible_to_coordinator(user=request.user),
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if data["repeat"] == AssignShiftForm.WEEKLY:
-                _, extension = roster.shift_series_create(
+                _, extension = roster_services.shift_series_create(
                     volunteer=data["volunteer"],
                     department=data["department"],
                     weekday=data["day"].weekday(),
@@ -357,7 +364,7 @@ def assign(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, f"{data['volunteer']}: " + _series_message(extension, "their"))
             else:
-                roster.shift_create(
+                roster_services.shift_create(
                     volunteer=data["volunteer"],
                     department=data["department"],
                     starts_at=data["starts_at"],
@@ -370,7 +377,7 @@ def assign(request: HttpRequest) -> HttpResponse:
         else:
             query = {"department": data["department"].pk}
             today = timezone.localdate(timezone=data["department"].tzinfo)
-            if (data["day"] - today).days >= roster.COVERAGE_DAYS:  # beyond the default fortnight
+            if (data["day"] - today).days >= roster_selectors.COVERAGE_DAYS:  # beyond the default fortnight
                 query["start"] = data["day"].isoformat()
             return redirect(f"{reverse('volunteers:coverage')}?{urlencode(query)}")
     return render(request, "volunteers/assign.html", {"form": form, "departments": departments})
@@ -382,8 +389,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
     volunteer = _own_volunteer(request)
     form = PreferencesForm(request.POST or None, instance=volunteer)
     if request.method == "POST" and form.is_valid():
-        profiles.volunteer_update_preferences(
-            volunteer=volunteer, data={name: form.cleaned_data[name] for name in profiles.PREFERENCE_FIELDS}
+        roster_services.volunteer_update_preferences(
+            volunteer=volunteer,
+            data={name: form.cleaned_data[name] for name in roster_services.PREFERENCE_FIELDS},
         )
         messages.success(request, "Saved. Thank you.")
         return redirect("volunteers:preferences")
@@ -393,13 +401,13 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 def vetting(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     """A coordinator records a volunteer's vetting, or pauses them."""
-    volunteer = roster.volunteer_get_for_coordinator(user=request.user, volunteer_id=volunteer_id)
+    volunteer = roster_selectors.volunteer_get_for_coordinator(user=request.user, volunteer_id=volunteer_id)
     form = VettingForm(request.POST or None, instance=volunteer)
     if request.method == "POST" and form.is_valid():
-        profiles.volunteer_update_vetting(
+        roster_services.volunteer_update_vetting(
             volunteer=volunteer,
             coordinator=request.user,
-            data={name: form.cleaned_data[name] for name in profiles.VETTING_FIELDS},
+            data={name: form.cleaned_data[name] for name in roster_services.VETTING_FIELDS},
         )
         messages.success(request, f"Vetting record of {volunteer} saved.")
         return redirect("volunteers:roster_volunteer", volunteer_id=volunteer.pk)

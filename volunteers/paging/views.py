@@ -6,24 +6,30 @@ waited); answering it does, as the volunteer it was sent to.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access_log import RecordType, record_shown, shows_person
+from accounts.access_log import RecordType, record_shown, records_shown, shows_person
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import user_has_role
+from intake import selectors as intake_selectors
+from intake.forms import CloseIntakeForm, CompanionDetailsForm, WalkInForm
+from intake.models import Intake
 from intake.selectors import intake_get_for_user
+from intake.services import intake_update_by_companion
+from volunteers.models import Offer, Volunteer
 
 from . import selectors, services, tokens
 from .matching import rank_volunteers
-from .models import Offer, Volunteer
 
 
 def _link_problem(request: HttpRequest, title: str, text: str, status: int) -> HttpResponse:
@@ -109,11 +115,36 @@ def offer_respond(request: HttpRequest, token: str) -> HttpResponse:
 @role_required(Role.VOLUNTEER)
 def assignment(request: HttpRequest, offer_id: int) -> HttpResponse:
     """The minimum a companion needs: first name, language, needs, status (42 CFR Part 2)."""
-    offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
-    if not offer.volunteer.is_vetted or not offer.volunteer.is_active:
-        raise PermissionDenied
+    try:
+        offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
+    except Http404:
+        ended = selectors.ended_assignment_for_user(user=request.user, offer_id=offer_id)
+        if ended is None:
+            raise
+        # Only that it ended: no detail about the person (nothing of their record is shown).
+        records_shown(request, [])
+        return render(request, "volunteers/assignment_ended.html", {"offer": ended})
     record_shown(request, offer.intake, record_id=offer.pk)
     return render(request, "volunteers/assignment.html", {"offer": offer, "intake": offer.intake})
+
+
+@shows_person(RecordType.ASSIGNMENT)
+@role_required(Role.VOLUNTEER)
+def assignment_details(request: HttpRequest, offer_id: int) -> HttpResponse:
+    """The companion corrects the minimum necessary: the first name, the language, the needs."""
+    offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
+    intake = offer.intake
+    record_shown(request, intake, record_id=offer.pk)
+    form = CompanionDetailsForm(request.POST or None, initial=CompanionDetailsForm.initial_for(intake))
+    if request.method == "POST" and form.is_valid():
+        try:
+            intake_update_by_companion(intake=intake, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, "Saved. Thank you.")
+            return redirect("volunteers:assignment", offer_id=offer.pk)
+    return render(request, "volunteers/assignment_details.html", {"offer": offer, "form": form})
 
 
 @shows_person(RecordType.ASSIGNMENT)
@@ -246,4 +277,52 @@ def paging_release(request: HttpRequest, intake_id) -> HttpResponse:
             messages.error(request, unavailable.reason)
         else:
             messages.success(request, "Companion released; paging has resumed.")
+    return redirect("intake:detail", intake_id=intake.pk)
+
+
+# --- the desk: logging and closing a walk-in (paging starts and stops with them) -----------
+
+
+@shows_person(RecordType.INTAKE)
+@role_required(Role.DESK_OFFICER, Role.COORDINATOR)
+def walk_in_create(request: HttpRequest) -> HttpResponse:
+    """Log a walk-in in one step. The answer never depends on whether the person is known:
+    repeat visits are suggested to coordinators on the intake page, after the walk-in is saved."""
+    departments = intake_selectors.departments_for_walk_ins(user=request.user)
+    form = WalkInForm(request.POST or None, departments=departments)
+    if request.method == "POST" and form.is_valid():
+        intake = services.walk_in_log(
+            department=form.chosen_department(),
+            officer=request.user,
+            person_data=form.person_data(),
+            intake_data=form.intake_data(),
+        )
+        record_shown(request, intake)
+        if intake.close_reason == Intake.CloseReason.MEDICAL_TRANSFER:
+            messages.error(
+                request,
+                "Call EMS now (911). This walk-in is recorded as a medical transfer to the ER.",
+            )
+        else:
+            messages.success(request, "Walk-in logged. A companion will be paged.")
+        return redirect("intake:detail", intake_id=intake.pk)
+    records_shown(request, [])  # the empty form shows nobody
+    return render(request, "intake/walk_in_form.html", {"form": form})
+
+
+@shows_person(RecordType.INTAKE)
+@require_POST
+def intake_close(request: HttpRequest, intake_id: UUID) -> HttpResponse:
+    intake = intake_selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
+    form = CloseIntakeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose why this walk-in is being closed.")
+        return redirect("intake:detail", intake_id=intake.pk)
+    try:
+        services.walk_in_close(intake=intake, actor=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("intake:detail", intake_id=intake.pk)
+    messages.success(request, "Walk-in closed.")
     return redirect("intake:detail", intake_id=intake.pk)

@@ -1,4 +1,4 @@
-"""Who to page for an intake, in what order, and why (DESIGN.md "Matching a companion").
+"""Who to page for an intake, in what order, and why (docs/design.md "Matching a companion").
 
 Eligible volunteers pass every hard filter in SQL: active; vetted (background check current,
 training done, confidentiality agreement signed); serving the intake's department; on call now
@@ -40,8 +40,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from intake.models import Intake
-
-from .models import Offer, Shift, Volunteer
+from volunteers.models import Offer, Shift, Volunteer
 
 FAIRNESS_WINDOW = timedelta(days=30)
 DECLINE_WINDOW = timedelta(days=7)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from .models import OFFER_OPEN_FOR, Offer
+from volunteers.models import OFFER_OPEN_FOR, Offer
 
 SALT = "harbor.volunteers.offer-link"
 

@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from . import roster
+from . import services as roster_services
 
 
 @shared_task(ignore_result=True)
 def extend_shift_series() -> int:
     """Daily: create the next weeks' shifts of every weekly series (claimed with SKIP LOCKED)."""
-    return roster.shift_series_extend().created
+    return roster_services.shift_series_extend().created

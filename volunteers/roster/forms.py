@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from config.forms import DATE_INPUT, CleanTextFormMixin, CrispyFormMixin
+from volunteers.models import ShiftSeries, Volunteer
 
-from .models import ShiftSeries, Volunteer
-from .roster import MAX_DAYS_AHEAD, exists_on_clock, local_moment
+from .selectors import MAX_DAYS_AHEAD, exists_on_clock, local_moment
 
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 WEEKDAYS = ShiftSeries._meta.get_field("weekday").choices

@@ -18,12 +18,12 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from intake.models import Intake
-from intake.services import intake_transition
+from intake.services import intake_close, intake_create, intake_transition
 from notifications.models import Notification
 from notifications.services import notification_enqueue
+from volunteers.models import OFFER_OPEN_FOR, Offer, Volunteer
 
 from .matching import Candidate, rank_volunteers
-from .models import OFFER_OPEN_FOR, Offer, Volunteer
 from .tokens import offer_link
 
 logger = logging.getLogger(__name__)
@@ -279,6 +279,37 @@ def paging_kick_on_commit(*, intake: Intake) -> None:
     """Queue the first wave right after the intake commits (the sweep covers a lost message)."""
     if intake.companion_needed_at is not None:
         transaction.on_commit(lambda: _kick(intake.pk), robust=True)
+
+
+def walk_in_log(
+    *,
+    department,
+    officer: User,
+    person_data: dict,
+    intake_data: dict,
+) -> Intake:
+    """The desk logs a walk-in: the intake is recorded (``intake_create``) and, unless it closed
+    at once as a medical transfer, the first wave is queued right after commit (the paging sweep
+    is the safety net for a lost message). Returns the intake."""
+    with transaction.atomic():
+        intake = intake_create(
+            department=department,
+            officer=officer,
+            person_data=person_data,
+            intake_data=intake_data,
+        )
+        paging_kick_on_commit(intake=intake)
+    return intake
+
+
+def walk_in_close(*, intake: Intake, actor: User, reason: str) -> Intake:
+    """Close a walk-in (``intake_close``) and, in the same transaction, tell everyone still paged
+    and a companion still on the way that they are no longer needed. Lock order: the intake
+    (``intake_close``), then its offers."""
+    with transaction.atomic():
+        closed = intake_close(intake=intake, actor=actor, reason=reason)
+        offers_withdraw_for_closed_intake(intake=closed, now=closed.closed_at)
+    return closed
 
 
 def _withdraw_pending(*, intake: Intake, now: datetime, kind: str) -> int:
