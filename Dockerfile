@@ -1,6 +1,11 @@
 # Harbor's one image: web (gunicorn), Celery worker and beat differ only by their command
 # (see Procfile and docker-compose.yml). Configuration comes from the environment at run time;
 # no secret is baked in.
+#
+# Database roles (SECURITY.md): run `python manage.py migrate` (and apply_retention,
+# rotate_field_encryption) with a DATABASE_URL for harbor_owner, the role that owns the tables;
+# run web, worker and beat with a DATABASE_URL for harbor_app, which owns nothing and holds only
+# SELECT, INSERT, UPDATE and DELETE (deploy/postgres/10-harbor-roles.sh creates both).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

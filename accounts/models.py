@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 
+import pghistory
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -11,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
+
+from config.history import track_changes
 
 
 def validate_time_zone(value: str) -> None:
@@ -111,8 +114,27 @@ class Role(models.TextChoices):
 ROLE_PRECEDENCE = [Role.ADMINISTRATOR, Role.COORDINATOR, Role.DESK_OFFICER, Role.VOLUNTEER]
 
 
+# Security events of an account that change no column of its own (a reset second factor): kept
+# in the change history like a membership grant, with who, when and why in the event's context.
+TWO_FACTOR_RESET_EVENT = "two_factor.reset"
+OPERATOR_CREATED_EVENT = "operator.created"
+
+
+@pghistory.track(
+    pghistory.ManualEvent(TWO_FACTOR_RESET_EVENT),
+    pghistory.ManualEvent(OPERATOR_CREATED_EVENT),
+    fields=["username"],
+    model_name="UserAccountEvent",
+    obj_field=pghistory.ObjForeignKey(related_name="account_events"),
+    append_only=True,
+)
 class User(AbstractUser):
-    """A unique account for one human being (accounts are never shared)."""
+    """A unique account for one human being (accounts are never shared).
+
+    ``is_superuser`` is for the operator's own account only (``manage.py create_operator``):
+    a department's administrators hold the administrator role, whose admin permissions are
+    given by ``accounts.backends.AdministratorPermissionBackend`` and scoped to its departments.
+    """
 
     display_name = models.CharField(max_length=150, blank=True)
     # Where coordinators are paged when nobody accepts (volunteers keep theirs on their profile).
@@ -136,8 +158,14 @@ class User(AbstractUser):
         return display_name or f"{first_name} {last_name}".strip() or username
 
 
+@track_changes(model_name="MembershipHistory")
 class Membership(models.Model):
-    """A user's role in one department. A user may hold roles in several departments."""
+    """A user's role in one department. A user may hold roles in several departments.
+
+    Granted and revoked only through ``accounts.services`` (``membership_grant``,
+    ``membership_revoke``): every insert and delete is kept in ``MembershipHistory`` with who
+    made it and when, and shown on the user's admin page.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")

@@ -1,17 +1,20 @@
-"""Writes about users: the access log of personal records (42 CFR Part 2 audit), unlocking
-and deactivating accounts."""
+"""Writes about users: the access log of personal records (42 CFR Part 2 audit), granting and
+revoking roles, the operator's account, unlocking and deactivating accounts."""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
 
+import pghistory
 from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from .models import AccessLogEntry, Department, User
+from .models import OPERATOR_CREATED_EVENT, AccessLogEntry, Department, Membership, Role, User
 
 USER_AGENT_MAX = 200
 
@@ -67,14 +70,88 @@ logger = logging.getLogger(__name__)
 def account_unlock(*, coordinator: User, user: User) -> int:
     """Lift a login lockout early: forget ``user``'s failed sign-in attempts.
 
-    Precondition: ``user`` was fetched through ``users_coordinated_by(coordinator=…)``. Returns
-    the number of attempt records removed (0 if the account was not locked). Logged, by ids only.
+    Preconditions: ``user`` was fetched through ``users_coordinated_by(coordinator=…)`` and
+    ``account_unlock_allowed`` (only an administrator unlocks an administrator). Returns the
+    number of attempt records removed (0 if the account was not locked). Logged, by ids only.
     """
     removed = axes_reset(username=user.get_username())
     logger.info(
         "Account %s unlocked by coordinator %s (%s attempt records)", user.pk, coordinator.pk, removed
     )
     return removed
+
+
+DUPLICATE_MEMBERSHIP = "This account already holds that role in that department."
+
+
+@transaction.atomic
+def membership_grant(*, user: User, department: Department, role: str, granted_by: User) -> Membership:
+    """Give ``user`` ``role`` in ``department``.
+
+    Precondition: ``granted_by`` administers ``department`` (the admin's form offers only those)
+    or is the operator. Side effects: the insert is kept in the change history
+    (``MembershipHistory``) with ``granted_by`` and the time; the administrator role also gives
+    the account ``is_staff`` (the admin site is for staff). No lock: the unique constraint refuses
+    a second identical grant (ValidationError).
+    """
+    if role not in Role.values:
+        raise ValidationError("Choose one of Harbor's roles.")
+    with pghistory.context(user=granted_by.pk):
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(user=user, department=department, role=role)
+        except IntegrityError as error:
+            raise ValidationError(DUPLICATE_MEMBERSHIP) from error
+    if role == Role.ADMINISTRATOR and not user.is_staff:
+        User.objects.filter(pk=user.pk).update(is_staff=True)
+        user.is_staff = True
+    logger.info(
+        "Role %s in department %s granted to account %s by %s", role, department.pk, user.pk, granted_by.pk
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, membership: Membership, revoked_by: User) -> None:
+    """Take a role away. The delete is kept in the change history with ``revoked_by`` and the
+    time. An account left without any administrator role loses ``is_staff`` (unless it is the
+    operator's)."""
+    user = membership.user
+    with pghistory.context(user=revoked_by.pk):
+        Membership.objects.filter(pk=membership.pk).delete()
+    if (
+        membership.role == Role.ADMINISTRATOR
+        and not user.is_superuser
+        and not Membership.objects.filter(user=user, role=Role.ADMINISTRATOR).exists()
+    ):
+        User.objects.filter(pk=user.pk).update(is_staff=False)
+        user.is_staff = False
+    logger.info(
+        "Role %s in department %s revoked from account %s by %s",
+        membership.role,
+        membership.department_id,
+        user.pk,
+        revoked_by.pk,
+    )
+
+
+@transaction.atomic
+def operator_create(*, username: str, email: str, password: str) -> User:
+    """The operator's own account: a superuser that belongs to no department.
+
+    Superuser is for whoever runs the installation, not for a department's administrators
+    (check harbor.W006 warns while any superuser holds a membership). Raises ValidationError for
+    a weak password or a username that is taken. Kept in the change history.
+    """
+    if User.objects.filter(username=username).exists():
+        raise ValidationError("That username is taken.")
+    user = User(username=username, email=email, is_staff=True, is_superuser=True)
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.save()
+    pghistory.create_event(user, label=OPERATOR_CREATED_EVENT)
+    logger.info("Operator account %s created", user.pk)
+    return user
 
 
 @transaction.atomic

@@ -10,9 +10,11 @@ enrolled are asked for a code like everyone else.
 from __future__ import annotations
 
 import logging
+import time
 from base64 import b32encode
 from dataclasses import dataclass
 
+import pghistory
 import segno
 from django.conf import settings
 from django.db import transaction
@@ -24,7 +26,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Role, User
+from .models import TWO_FACTOR_RESET_EVENT, Role, User
 from .selectors import user_roles
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,9 @@ logger = logging.getLogger(__name__)
 # Roles whose accounts reach personal records from a desk: a stolen password alone must not do.
 TWO_FACTOR_ROLES = frozenset({Role.DESK_OFFICER, Role.COORDINATOR, Role.ADMINISTRATOR})
 AUTHENTICATOR_DEVICE_NAME = "Authenticator app"
+# Session key: when the user last completed the second factor (a Unix timestamp). The staff's
+# 12-hour limit runs from here (accounts.middleware), so a password alone never renews it.
+VERIFIED_AT = "harbor_verified_at"
 RECOVERY_DEVICE_NAME = "Recovery codes"
 
 
@@ -90,6 +95,15 @@ def demo_totp_secret(user: User) -> str:
     return totp_secret(device=device)
 
 
+def second_factor_completed(*, request: HttpRequest, device) -> None:
+    """The session passed its second factor with ``device``: a new session key (as at the
+    password step, so a key seen before the code is worthless after it), then django-otp's
+    verification, stamped with the time."""
+    request.session.cycle_key()
+    otp_login(request, device)
+    request.session[VERIFIED_AT] = time.time()
+
+
 def normalise_token(token: str) -> str:
     """Codes as people type them: spaces and dashes ignored, case ignored."""
     return "".join(token.split()).replace("-", "").lower()
@@ -109,7 +123,7 @@ def totp_enrol(*, request: HttpRequest, device: TOTPDevice, token: str) -> list[
     TOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    otp_login(request, device)
+    second_factor_completed(request=request, device=device)
     logger.info("two-factor enrolled", extra={"user_id": request.user.pk})
     return recovery_codes_replace(user=request.user)
 
@@ -155,15 +169,28 @@ def two_factor_verify(*, request: HttpRequest, token: str) -> Verification:
     if device is None:
         logger.warning("two-factor verification failed", extra={"user_id": request.user.pk})
         return Verification(device=None)
-    otp_login(request, device)
+    second_factor_completed(request=request, device=device)
     if isinstance(device, StaticDevice):
         logger.info("two-factor verified with a recovery code", extra={"user_id": request.user.pk})
     return Verification(device=device)
 
 
+TWO_FACTOR_RESET_REASON_MAX = 500
+
+
 @transaction.atomic
-def two_factor_reset(*, user: User) -> None:
-    """Remove every device (a lost phone): the user enrols again at their next sign-in."""
-    for device in devices_for_user(user, confirmed=None):
-        device.delete()
-    logger.info("two-factor reset", extra={"user_id": user.pk})
+def two_factor_reset(*, user: User, actor: User, reason: str) -> None:
+    """Remove every device (a lost phone): the user enrols again at their next sign-in.
+
+    Precondition: ``actor`` may change ``user`` (``accounts.selectors.user_changeable_by``).
+    Side effect: a ``two_factor.reset`` event in the account's change history, with ``actor``,
+    the time and ``reason`` in its context, shown on the user's admin page. A reason is required.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("A reason is required to reset a second factor.")
+    with pghistory.context(user=actor.pk, reason=reason[:TWO_FACTOR_RESET_REASON_MAX]):
+        for device in devices_for_user(user, confirmed=None):
+            device.delete()
+        pghistory.create_event(user, label=TWO_FACTOR_RESET_EVENT)
+    logger.info("two-factor reset", extra={"user_id": user.pk, "actor_id": actor.pk})

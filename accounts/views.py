@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
@@ -17,7 +18,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from .forms import LoginForm, ReauthenticateForm, TwoFactorCodeForm
 from .models import Role
 from .permissions import role_required
-from .selectors import locked_out_users_for, primary_role, users_coordinated_by
+from .selectors import account_unlock_allowed, locked_out_users_for, primary_role, users_coordinated_by
 from .services import account_unlock
 from .two_factor import (
     enrolment_display,
@@ -86,17 +87,22 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/reauthenticate.html", {"form": form, "next": next_url})
 
 
-@role_required(Role.COORDINATOR)
+@role_required(Role.COORDINATOR, Role.ADMINISTRATOR)
 def locked_out_list(request: HttpRequest) -> HttpResponse:
-    """Accounts of the coordinator's departments locked after repeated failed sign-ins."""
+    """Accounts of the coordinator's (or administrator's) departments locked after repeated
+    failed sign-ins; an administrator's account can be unlocked by an administrator only."""
     users = locked_out_users_for(coordinator=request.user)
-    return render(request, "accounts/locked_out_list.html", {"locked_out_users": users})
+    unlockable_ids = {user.pk for user in users if account_unlock_allowed(actor=request.user, user=user)}
+    context = {"locked_out_users": users, "unlockable_ids": unlockable_ids}
+    return render(request, "accounts/locked_out_list.html", context)
 
 
 @require_POST
-@role_required(Role.COORDINATOR)
+@role_required(Role.COORDINATOR, Role.ADMINISTRATOR)
 def account_unlock_view(request: HttpRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(users_coordinated_by(coordinator=request.user), pk=user_id)
+    if not account_unlock_allowed(actor=request.user, user=user):
+        raise PermissionDenied("Only an administrator can unlock an administrator's account.")
     account_unlock(coordinator=request.user, user=user)
     messages.success(request, f"{user} can sign in again.")
     return redirect("accounts:locked_out_list")

@@ -390,13 +390,14 @@ def statements(size: Size, password_hash: str) -> list[tuple[str, str, tuple]]:
             INSERT INTO intake_intake (id, department_id, person_id, arrived_at, logged_by_id, status,
                 close_reason, closed_at, companion_needed_at, paging_escalated_at, needs_emergency_care,
                 warrant_check, weapons_on_person, under_18, guardian_name, guardian_relationship,
-                guardian_consent_at, items_surrendered, surrendered_items, surrendered_items_disposed,
+                guardian_consent_at, items_surrendered, surrendered_item_types, surrendered_items_disposed,
                 substances, last_use_at, overdose_history, medical_concerns, mental_health_concerns,
                 pregnancy, companion_language, companion_gender, needs, notes, created_at, updated_at)
             SELECT gi.id, s.department_id, gi.person_id, gi.arrived_at, s.officer_id, gi.status,
                    gi.close_reason, gi.t_closed, NULL, NULL, gi.close_reason = 'medical_transfer',
                    (ARRAY['none', 'none', 'not_checked', 'proceed'])[1 + gi.h % 4], false, false, '', '',
-                   NULL, gi.h % 7 = 0, CASE WHEN gi.h % 7 = 0 THEN 'needles' ELSE '' END, gi.h % 7 = 0,
+                   NULL, gi.h % 7 = 0,
+                   CASE WHEN gi.h % 7 = 0 THEN ARRAY['syringes'] ELSE ARRAY[]::varchar[] END, gi.h % 7 = 0,
                    (CASE gi.h % 4 WHEN 0 THEN ARRAY['opioids'] WHEN 1 THEN ARRAY['alcohol']
                                   WHEN 2 THEN ARRAY['opioids', 'stimulants'] ELSE ARRAY['benzodiazepines']
                     END)::varchar[],

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 
 class PermissionsPolicyMiddleware:
@@ -22,6 +23,24 @@ class PermissionsPolicyMiddleware:
         policy = getattr(settings, "PERMISSIONS_POLICY", "")
         if policy:
             response.headers.setdefault("Permissions-Policy", policy)
+        return response
+
+
+class NoStoreWhenSignedInMiddleware:
+    """``Cache-Control: no-store`` (Django's ``never_cache`` headers) on every response to a
+    signed-in user: the one policy for every login-required page, so a record is never kept by
+    the browser for Back on a shared desk computer after sign-out, nor by a proxy. Listed after
+    the authentication middleware; a response that signs the user out (the session policy's
+    redirect) counts as signed-in, since it was asked for while signed in."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        if signed_in or request.user.is_authenticated:
+            add_never_cache_headers(response)
         return response
 
 

@@ -22,5 +22,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
+# A POST body sent to a page that does not exist is never read (config.views.page_not_found).
+handler404 = "config.views.page_not_found"
+
 if settings.HARBOR_BENCHMARK:  # bench/: the trivial page the key pages are compared with
     urlpatterns.insert(1, path("bench/trivial", views.bench_trivial, name="bench_trivial"))

@@ -4,9 +4,10 @@ import logging
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -74,3 +75,17 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         else ""
     )
     return render(request, "403_csrf.html", {"back_url": back_url}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: Django's 404 page (templates/404.html), without ever reading the body.
+
+    Django's own handler checks the CSRF token, which parses a POST body: a malformed multipart
+    body (or too many fields) posted to a page that does not exist then failed with a 500 from
+    inside the error handler. A page that does not exist has no use for the body: it is
+    replaced by an empty form before the check. (For pages that exist, Django answers such a
+    body with 400.)
+    """
+    if request.method == "POST":
+        request.POST = QueryDict()
+    return defaults.page_not_found(request, exception)

@@ -71,3 +71,14 @@ class Pregnancy(models.TextChoices):
     NO = "no", "No"
     YES = "yes", "Yes"
     NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class SurrenderedItem(models.TextChoices):
+    """What was handed over at the desk, by type only: never a quantity, a description or where
+    it was found (42 CFR 2.12(d): nothing here may serve as evidence against the person)."""
+
+    SYRINGES = "syringes", "Syringes or needles"
+    EQUIPMENT = "equipment", "Other drug equipment"
+    DRUGS = "drugs", "Drugs"
+    NALOXONE = "naloxone", "Naloxone"
+    OTHER = "other", "Other"

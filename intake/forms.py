@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from config.forms import DATE_INPUT, DATETIME_INPUT, CleanTextFormMixin, CrispyFormMixin
 
-from .choices import Language
+from .choices import Language, SurrenderedItem
 from .models import ADULT_AGE, MAX_AGE, Consent, Intake, Person, age_on
 
 
@@ -63,7 +63,12 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
         label="The parent or guardian has given consent for the program to help", required=False
     )
     items_surrendered = forms.BooleanField(label="Drugs or equipment surrendered (no charge)", required=False)
-    surrendered_items = forms.CharField(label="What kind (type only)", max_length=200, required=False)
+    surrendered_item_types = forms.MultipleChoiceField(
+        label="What kind (type only)",
+        choices=SurrenderedItem.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
     surrendered_items_disposed = forms.BooleanField(label="Disposed of", required=False)
 
     def __init__(self, *args, departments=None, **kwargs) -> None:
@@ -91,8 +96,8 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
                     "guardian_consent",
                     "Someone under 18 needs a parent or guardian's consent before we continue.",
                 )
-        if data.get("items_surrendered") and not data.get("surrendered_items"):
-            self.add_error("surrendered_items", "Say what kind of items were surrendered (type only).")
+        if data.get("items_surrendered") and not data.get("surrendered_item_types"):
+            self.add_error("surrendered_item_types", "Say what kind of items were surrendered (type only).")
         return data
 
     def chosen_department(self):
@@ -124,7 +129,7 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
             "guardian_name": data["guardian_name"] if under_18 else "",
             "guardian_relationship": data["guardian_relationship"] if under_18 else "",
             "items_surrendered": surrendered,
-            "surrendered_items": data["surrendered_items"] if surrendered else "",
+            "surrendered_item_types": data["surrendered_item_types"] if surrendered else [],
             "surrendered_items_disposed": data["surrendered_items_disposed"] if surrendered else False,
         }
 

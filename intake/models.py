@@ -29,6 +29,7 @@ from .choices import (
     OverdoseHistory,
     Pregnancy,
     Substance,
+    SurrenderedItem,
     WarrantCheck,
 )
 
@@ -157,7 +158,13 @@ class Intake(models.Model):
     guardian_relationship = models.CharField(max_length=60, blank=True)
     guardian_consent_at = models.DateTimeField(null=True, blank=True)
     items_surrendered = models.BooleanField("drugs or equipment surrendered", default=False)
-    surrendered_items = models.CharField("what was surrendered", max_length=200, blank=True)
+    # Types only, from a fixed list: never free text (a description is evidence).
+    surrendered_item_types = ArrayField(
+        models.CharField(max_length=20, choices=SurrenderedItem.choices),
+        verbose_name="what was surrendered (types)",
+        default=list,
+        blank=True,
+    )
     surrendered_items_disposed = models.BooleanField(default=False)
 
     # Clinical picture, completed later by the officer, a coordinator or the companion.
@@ -231,6 +238,10 @@ class Intake(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @property
+    def surrendered_item_types_display(self) -> str:
+        return ", ".join(SurrenderedItem(value).label for value in self.surrendered_item_types)
+
     def minutes_waiting(self, now: datetime | None = None) -> int:
         return int(((now or timezone.now()) - self.arrived_at).total_seconds() // 60)
 
@@ -257,6 +268,21 @@ class IntakeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class PersonErasure(models.Model):
+    """A person's record erased at their request (a §2.26-style request), by whom and when.
+
+    The person row stays (anonymised) so that this, the disclosures made before and the access
+    log keep their subject; the accounting of disclosures shows the erasure. Never changed."""
+
+    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="erasure")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    erased_at = models.DateTimeField(default=timezone.now)
+    erased_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"Erasure of {self.erased_at:%Y-%m-%d}"
 
 
 # The plain-language text of the notices, kept with the model so the consent record can store

@@ -8,7 +8,12 @@ floor, so that someone with no walk-in at all still has one. It is computed in S
 
 A person is *due* when their last contact is before ``now`` minus their department's
 ``retention_years``, in calendar years (``dateutil.relativedelta``: 29 February steps back to
-28 February), and they have not been anonymised yet (``Person.anonymised_at`` is null).
+28 February), they have not been anonymised yet (``Person.anonymised_at`` is null), and none of
+their walk-ins is still open (an open walk-in is a person being helped now, whatever its age).
+
+A coordinator may also erase one person on the person's request (``person_erase``, a
+§2.26-style request): the same anonymisation, at once, recorded (``PersonErasure``) so that the
+accounting of disclosures shows it.
 
 Anonymising keeps every row, status, timestamp, close reason, department, facility and level of
 care, so every dashboard figure and the public summary are unchanged; it blanks or replaces
@@ -17,10 +22,18 @@ non-empty (a consent's signature, a minor's guardian) get the word ``Anonymised`
 The access log is append-only and is never touched (it holds opaque ids, not names).
 
 The change history (``config.history``) would otherwise keep every earlier value: the
-anonymised records' history events are deleted, all but those the anonymisation itself wrote,
+anonymised records' history events are deleted (through the database function
+``harbor_forget_history``, the one way the application's role may delete history events, and
+only those of anonymised people: migration ``intake.0010``), all but those the anonymisation itself wrote,
 which snapshot the rows as they are now (anonymised); so the history shows only that, and
 when, the record was anonymised by retention. The contexts that only the deleted events referred
 to (who made each change, from which page) are deleted with them.
+
+Rewritten and deleted rows stay in the tables' files until PostgreSQL reclaims them: after a run
+``retention_vacuum`` VACUUMs every table it rewrote (outside any transaction). VACUUM needs the
+tables' owner: the ``apply_retention`` command, run as the owner role (SECURITY.md), does it; the
+daily task, run as the application's role, anonymises and leaves the VACUUM to that command and
+to autovacuum.
 """
 
 from __future__ import annotations
@@ -32,13 +45,13 @@ from datetime import date, datetime
 import pghistory
 import pghistory.models
 from dateutil.relativedelta import relativedelta
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from accounts.models import Department
-from config.history import history_models, rewriting_history
+from accounts.models import Department, User
+from config.history import history_models
 from referrals.models import (
     Disclosure,
     DisclosureHistory,
@@ -50,10 +63,21 @@ from referrals.models import (
     PlacementHistory,
 )
 
-from .models import MAX_AGE, Consent, ConsentHistory, Intake, IntakeHistory, Person, PersonHistory, age_on
+from .models import (
+    MAX_AGE,
+    Consent,
+    ConsentHistory,
+    Intake,
+    IntakeHistory,
+    Person,
+    PersonErasure,
+    PersonHistory,
+    age_on,
+)
 
 ANONYMISED = "Anonymised"
 ANONYMISED_DISCLOSURE = "Anonymised after the retention period"
+ERASED_DISCLOSURE = "Erased on the person's request"
 AGE_BUCKET_YEARS = 5
 
 
@@ -122,7 +146,8 @@ def people_due(*, now: datetime) -> QuerySet[Person]:
         due |= Q(
             department_id=department.pk, last_contact__lt=retention_cutoff(department=department, now=now)
         )
-    return people_with_last_contact().filter(due, anonymised_at__isnull=True)
+    open_walk_in = Intake.objects.filter(person=OuterRef("pk"), status__in=Intake.OPEN_STATUSES)
+    return people_with_last_contact().filter(due, ~Exists(open_walk_in), anonymised_at__isnull=True)
 
 
 def _age_bucket(person: Person, last_arrival: datetime | None) -> int:
@@ -135,7 +160,9 @@ def _age_bucket(person: Person, last_arrival: datetime | None) -> int:
     return min(max(bucket, 1), MAX_AGE)
 
 
-def _anonymise_people(*, people: list[Person], now: datetime) -> None:
+def _anonymise_people(
+    *, people: list[Person], now: datetime, disclosure_text: str = ANONYMISED_DISCLOSURE
+) -> None:
     """Blank what identifies ``people`` (locked by the caller) and describe them in no words."""
     ids = [person.pk for person in people]
     last_arrivals = dict(
@@ -181,19 +208,26 @@ def _anonymise_people(*, people: list[Person], now: datetime) -> None:
         notes="",
         medical_concerns="",
         mental_health_concerns="",
-        surrendered_items="",
+        surrendered_item_types=[],
         substances=[],
         last_use_at=None,
         # A minor's consented walk-in must keep a guardian name (intake_minor_has_guardian_consent).
         guardian_name=Case(When(guardian_name="", then=Value("")), default=Value(ANONYMISED)),
         guardian_relationship="",
     )
-    # A consent must stay signed (consent_is_signed).
+    # A consent must stay signed (consent_is_signed) and keep an expiry (consent_has_expiry); its
+    # free text may name the person, their family or their circumstances.
     Consent.objects.filter(person_id__in=ids).update(
-        patient_name=ANONYMISED, signature=ANONYMISED, revocation_note=""
+        patient_name=ANONYMISED,
+        signature=ANONYMISED,
+        revocation_note="",
+        information=ANONYMISED,
+        recipients=ANONYMISED,
+        purpose=ANONYMISED,
+        expiry_event=Case(When(expiry_event="", then=Value("")), default=Value(ANONYMISED)),
     )
     # The recipient is a facility or an agency, not the person: kept for the accounting.
-    Disclosure.objects.filter(person_id__in=ids).update(information=ANONYMISED_DISCLOSURE)
+    Disclosure.objects.filter(person_id__in=ids).update(information=disclosure_text)
     # Free text that may name the person or their family.
     Placement.objects.filter(intake__person_id__in=ids).update(transport_by="")
     PlacementAttempt.objects.filter(intake__person_id__in=ids).update(note="")
@@ -222,9 +256,14 @@ def _forget_history(*, person_ids: list, keep_context_id) -> None:
     context_ids = set()
     for queryset in forgotten:
         context_ids.update(queryset.values_list("pgh_context_id", flat=True).distinct())
-    with rewriting_history(*(queryset.model for queryset in events)):
+    with connection.cursor() as cursor:
         for queryset in forgotten:
-            queryset.delete()
+            event_ids = list(queryset.values_list("pgh_id", flat=True))
+            if event_ids:
+                # The guarded way (migration intake.0010): deletes only anonymised people's events.
+                cursor.execute(
+                    "SELECT harbor_forget_history(%s, %s)", [queryset.model._meta.db_table, event_ids]
+                )
     _forget_contexts(context_ids - {None})
 
 
@@ -284,3 +323,70 @@ def retention_anonymise(
             with pghistory.context(service="retention_anonymise") as history_context:
                 _anonymise_people(people=claimed, now=now)
                 _forget_history(person_ids=[p.pk for p in claimed], keep_context_id=history_context.id)
+
+
+# Every table ``_anonymise_people`` and ``_forget_history`` rewrite.
+REWRITTEN_MODELS = (
+    Person,
+    Intake,
+    Consent,
+    Disclosure,
+    Placement,
+    PlacementAttempt,
+    FollowUp,
+    PersonHistory,
+    IntakeHistory,
+    ConsentHistory,
+    DisclosureHistory,
+    PlacementHistory,
+    PlacementAttemptHistory,
+    FollowUpHistory,
+    pghistory.models.Context,
+)
+
+
+def retention_vacuum() -> list[str]:
+    """VACUUM every table retention rewrites, so the old values leave the tables' pages. Must run
+    outside a transaction (VACUUM cannot run in one); tables the connection's role does not own
+    are skipped by PostgreSQL (with a warning). Returns the tables vacuumed."""
+    if connection.in_atomic_block:
+        raise RuntimeError("retention_vacuum must run outside a transaction")
+    vacuumed = []
+    with connection.cursor() as cursor:
+        for model in REWRITTEN_MODELS:
+            table = model._meta.db_table
+            cursor.execute(
+                "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = %s::regclass",
+                [table],
+            )
+            if cursor.fetchone()[0]:
+                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
+                vacuumed.append(table)
+    return vacuumed
+
+
+class ErasureRefused(Exception):
+    """The person cannot be erased now (the message says why; it names nobody)."""
+
+
+def person_erase(*, person: Person, actor: User, now: datetime | None = None) -> PersonErasure:
+    """Erase one person on their request (a §2.26-style request), at once, whatever their
+    retention period: the same anonymisation as retention, their earlier history forgotten, and a
+    ``PersonErasure`` row recording who and when (the accounting of disclosures shows it).
+
+    Locks the person's row. Refuses (``ErasureRefused``, nothing written) a person with an open
+    walk-in (close it first) or already anonymised. The caller confirms and logs the access.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Person.objects.select_for_update(of=("self",)).get(pk=person.pk)
+        if locked.anonymised_at is not None:
+            raise ErasureRefused("This person's record was already anonymised.")
+        if Intake.objects.filter(person=locked, status__in=Intake.OPEN_STATUSES).exists():
+            raise ErasureRefused("This person has an open walk-in: close it before erasing the record.")
+        with pghistory.context(service="person_erase") as history_context:
+            _anonymise_people(people=[locked], now=now, disclosure_text=ERASED_DISCLOSURE)
+            _forget_history(person_ids=[locked.pk], keep_context_id=history_context.id)
+        return PersonErasure.objects.create(
+            person=locked, department_id=locked.department_id, erased_at=now, erased_by=actor
+        )

@@ -19,6 +19,7 @@ from accounts.permissions import role_required
 from accounts.selectors import access_log_for_person
 
 from . import selectors, services
+from .erasure_forms import PersonEraseForm
 from .forms import (
     CloseIntakeForm,
     ConsentForm,
@@ -28,6 +29,7 @@ from .forms import (
     RevokeConsentForm,
 )
 from .models import Intake
+from .retention import ErasureRefused, person_erase
 
 STAFF = (Role.DESK_OFFICER, Role.COORDINATOR)
 
@@ -200,3 +202,24 @@ def repeat_visit_decide(request: HttpRequest, suggestion_id: int) -> HttpRespons
             else "Dismissed: kept as a different person.",
         )
     return redirect("intake:detail", intake_id=suggestion.intake_id)
+
+
+@shows_person(RecordType.PERSON)
+def person_erase_view(request: HttpRequest, person_id: UUID) -> HttpResponse:
+    """A coordinator erases one person's records on their request (a §2.26-style request):
+    confirmed twice (a box and a typed word), logged in the access log, shown by the accounting."""
+    person = selectors.person_get_for_coordinator(user=request.user, person_id=person_id)
+    record_shown(request, person)
+    form = PersonEraseForm(request.POST if request.method == "POST" else None)
+    refused = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            person_erase(person=person, actor=request.user)
+        except ErasureRefused as error:
+            refused = str(error)
+        else:
+            messages.success(request, "The person's records were erased. The accounting below records it.")
+            return redirect("intake:person_accounting", person_id=person.pk)
+    status = 409 if refused else (400 if request.method == "POST" else 200)
+    context = {"person": person, "form": form, "refused": refused}
+    return render(request, "intake/person_erase.html", context, status=status)

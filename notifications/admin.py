@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from config.admin import DepartmentScopedAdmin
+
 from .models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(DepartmentScopedAdmin):
     """Read-only: the outbox is written by services and settled by the sender, never by hand."""
 
     list_display = [

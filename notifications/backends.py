@@ -15,6 +15,7 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -102,15 +103,27 @@ def sms_backend():
     return import_string(settings.HARBOR_SMS_BACKEND)()
 
 
+def opaque_idempotency_key(idempotency_key: str) -> str:
+    """What a provider is told: an HMAC of our key (stable for retries, so the provider still
+    de-duplicates), never the key itself, which names an intake, an offer or a user by id."""
+    return salted_hmac("harbor.notifications.provider-key", idempotency_key, algorithm="sha256").hexdigest()
+
+
 def send_email(*, to: str, subject: str, body: str, idempotency_key: str) -> str:
-    """Send through Django's configured email backend; returns the provider's message id."""
+    """Send through Django's configured email backend; returns the provider's message id.
+
+    The provider sees only ``opaque_idempotency_key(idempotency_key)``.
+    """
     message_id = make_msgid(domain=settings.HARBOR_EMAIL_DOMAIN)
     message = EmailMessage(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
-        headers={"Message-ID": message_id, "X-Harbor-Idempotency-Key": idempotency_key},
+        headers={
+            "Message-ID": message_id,
+            "X-Harbor-Idempotency-Key": opaque_idempotency_key(idempotency_key),
+        },
     )
     connection = get_connection()
     if getattr(connection, "timeout", "") is None:  # SMTP waits for ever unless EMAIL_TIMEOUT is set

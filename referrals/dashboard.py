@@ -30,11 +30,13 @@ Definitions (the figures page repeats them in words):
 
 The public summary (no sign-in) shows counts only, for whole calendar months that are over, and
 publishes no count under ``SMALL_CELL`` (zero included): "fewer than 11" on the page, ``null``
-with ``"suppressed": true`` in the JSON. When a single month of visits (or of placements) is
-suppressed, the smallest other month is suppressed too, so that it cannot be worked out from the
-published total. A median is published only when it rests on at least ``SMALL_CELL`` walk-ins,
-and a share only when both of its counts are published. "Since" is the month the department
-began using Harbor, never a date taken from a person's record.
+with ``"suppressed": true`` in the JSON. Complementary suppression (``referrals.suppression``),
+planned over the department's whole history, hides whatever else (a month's placements, a
+month's visits, a total) would let a hidden count be worked out from this page and the earlier
+ones, totals differenced month to month included. A median is published only when it rests on
+at least ``SMALL_CELL`` walk-ins, and a share only when both of its counts are published.
+"Since" is the month the department began using Harbor, never a date taken from a person's
+record.
 """
 
 from __future__ import annotations
@@ -52,11 +54,13 @@ from django.db.models import (
     Aggregate,
     Count,
     DateField,
+    Exists,
     F,
     FilteredRelation,
     FloatField,
     Func,
     Min,
+    OuterRef,
     Q,
     QuerySet,
 )
@@ -72,6 +76,7 @@ from volunteers.models import Offer
 from volunteers.roster.selectors import GapDay, departments_gap_days, local_moment
 
 from .models import LevelOfCare, Placement, PlacementAttempt
+from .suppression import MonthCounts, MonthPlan, plan_publication
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +256,7 @@ class SeriesPoint:
     walk_ins: int
     placed: int
     people: int = 0
+    new_people: int = 0
 
 
 @dataclass(frozen=True)
@@ -914,8 +920,10 @@ class PublicSummary:
                 "threshold": SMALL_CELL,
                 "rule": (
                     f"Counts under {SMALL_CELL} (zero included) are not published: their value is "
-                    'null and "suppressed" is true. When a single month of visits or placements '
-                    "is suppressed, the smallest other month is suppressed too. Shares and "
+                    'null and "suppressed" is true. Other counts are suppressed with them wherever '
+                    "a hidden count could otherwise be worked out from this and earlier "
+                    "publications (row sums, or totals differenced month to month): "
+                    "a month's placements, the month's own count, or a total. Shares and "
                     f"medians resting on a count under {SMALL_CELL} are null."
                 ),
             },
@@ -938,20 +946,43 @@ class PublicSummary:
         }
 
 
-def suppress_small_counts(counts: list[int]) -> list[PublicCount]:
-    """Each count published or suppressed; and when a single one is suppressed, the smallest
-    published one too, so that it cannot be worked out from the total and the others."""
-    cells = [PublicCount.of(count) for count in counts]
-    suppressed = [cell for cell in cells if cell.suppressed]
-    published = [index for index, cell in enumerate(cells) if not cell.suppressed]
-    if len(suppressed) == 1 and published:
-        cells[min(published, key=lambda index: counts[index])] = PublicCount(None)
-    return cells
+def _monthly_history(*, department: Department, period: Period) -> list[SeriesPoint]:
+    """Every month of the department's walk-ins, from its first month with any to the end of
+    ``period``: visits, placements, distinct people and first-time visitors. One query."""
+    tz = department.tzinfo
+    all_time = Period(start=EARLIEST_WALK_IN, end=period.end, time_zone=tz)
+    earlier = Intake.objects.filter(
+        person_id=OuterRef("person_id"), arrived_at__lt=OuterRef("arrived_at")
+    ).exclude(close_reason=DUPLICATE)
+    rows = list(
+        _walk_ins(department_ids=[department.pk], period=all_time)
+        .annotate(bucket=TruncMonth("arrived_at", tzinfo=tz, output_field=DateField()))
+        .values("bucket")
+        .annotate(
+            walk_ins=Count("pk"),
+            people=Count("person", distinct=True),
+            placed=Count("department_placement"),
+            new_people=Count("pk", filter=~Exists(earlier)),
+        )
+        .order_by("bucket")
+    )
+    if not rows:
+        return []
+    by_month = {row.pop("bucket"): row for row in rows}
+    start = min(by_month)
+    empty = {"walk_ins": 0, "people": 0, "placed": 0, "new_people": 0}
+    return [
+        SeriesPoint(starts_on=month, **{**empty, **by_month.get(month, {})})
+        for month in _months(start, period.end)
+        if month <= period.end
+    ]
 
 
 def public_summary(*, department: Department, now: datetime | None = None) -> PublicSummary:
-    """What the department may tell the public: counts of whole months that are over, each
-    suppressed under ``SMALL_CELL``. Two queries whatever the number of walk-ins.
+    """What the department may tell the public: counts of whole months that are over, with
+    primary and complementary suppression planned over its whole history
+    (``referrals.suppression``), so that no count under ``SMALL_CELL`` can be worked out from
+    what this page and every earlier one published. Two queries whatever the number of walk-ins.
 
     "Since" is the month the department began using Harbor, not that of its first walk-in (a
     date taken from a person's record)."""
@@ -963,46 +994,47 @@ def public_summary(*, department: Department, now: datetime | None = None) -> Pu
     all_time = Period(start=EARLIEST_WALK_IN, end=period.end, time_zone=tz)
 
     totals = _one_row_per_walk_in(department_ids=[department.pk], period=all_time).aggregate(
-        walk_ins=Count("pk"),
-        people=Count("person", distinct=True),
-        placed=Count("placed_at"),
         accepted_cases=Count("accepted_at"),
         median_to_companion=Percentile(Minutes(F("accepted_at") - F("arrived_at")), 0.5),
     )
-    monthly = _series(
-        intakes=_walk_ins(department_ids=[department.pk], period=period),
-        trunc=TruncMonth("arrived_at", tzinfo=tz, output_field=DateField()),
-        buckets=_months(period.start, period.end),
-        walk_ins=Count("pk"),
-        people=Count("person", distinct=True),
-        placed=Count("department_placement"),
+    history = _monthly_history(department=department, period=period)
+    plans = plan_publication(
+        [MonthCounts(point.walk_ins, point.placed, point.new_people) for point in history], small=SMALL_CELL
     )
-    walk_ins, placed = PublicCount.of(totals["walk_ins"]), PublicCount.of(totals["placed"])
+    last = plans[-1] if plans else MonthPlan(walk_ins=False, placed=False)
+    walk_ins_total = sum(point.walk_ins for point in history)
+    placed_total = sum(point.placed for point in history)
+    people_total = sum(point.new_people for point in history)
+    walk_ins = PublicCount(walk_ins_total if last.total_walk_ins else None)
+    placed = PublicCount(placed_total if last.total_placed else None)
+    people = PublicCount(people_total if last.total_people else None)
     share = None
     if not walk_ins.suppressed and not placed.suppressed:
-        share = round(100 * totals["placed"] / totals["walk_ins"])
+        share = round(100 * placed_total / walk_ins_total)
     median = None
     if totals["accepted_cases"] >= SMALL_CELL and totals["median_to_companion"] is not None:
         median = round(totals["median_to_companion"])
-    # Visits and placements add up to the totals; distinct people per month do not.
-    monthly_walk_ins = suppress_small_counts([point.walk_ins for point in monthly])
-    monthly_placed = suppress_small_counts([point.placed for point in monthly])
+    planned = {point.starts_on: (point, plan) for point, plan in zip(history, plans, strict=True)}
+    months = []
+    for month in _months(period.start, period.end):
+        point, plan = planned.get(month, (None, None))
+        months.append(
+            PublicMonth(
+                month=month,
+                walk_ins=PublicCount(point.walk_ins if plan and plan.walk_ins else None),
+                # Distinct people by month add up to nothing published: primary suppression only.
+                people=PublicCount.of(point.people if point else 0),
+                placed=PublicCount(point.placed if plan and plan.placed else None),
+            )
+        )
     return PublicSummary(
         department=department,
         through=first_of_month(this_month, 1),
         since=first_of_month(timezone.localdate(department.created_at, tz)),
         walk_ins=walk_ins,
-        people=PublicCount.of(totals["people"]),
+        people=people,
         placed=placed,
         share_placed=share,
         median_minutes_to_companion=median,
-        months=[
-            PublicMonth(
-                month=point.starts_on,
-                walk_ins=monthly_walk_ins[index],
-                people=PublicCount.of(point.people),
-                placed=monthly_placed[index],
-            )
-            for index, point in enumerate(monthly)
-        ],
+        months=months,
     )

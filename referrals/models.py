@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
-from config.fields import EncryptedCharField
+from config.fields import EncryptedCharField, EncryptedTextField
 from config.history import track_changes
 
 CAPACITY_FRESH_FOR = timedelta(hours=24)
@@ -234,7 +234,11 @@ class Disclosure(models.Model):
     consent = models.ForeignKey("intake.Consent", on_delete=models.PROTECT, related_name="disclosures")
     facility = models.ForeignKey(Facility, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     recipient = models.CharField(max_length=300)
-    information = models.TextField("what was disclosed")
+    # Exactly what was sent (the referral sheet's text), kept for the accounting: it carries the
+    # person's encrypted details (their member id), so it is encrypted too (config.fields).
+    information = EncryptedTextField("what was disclosed")
+    # Which items of the sheet were sent (``referrals.placement.SHEET_ITEMS`` keys).
+    items = ArrayField(models.CharField(max_length=20), default=list, blank=True)
     purpose = models.CharField(max_length=300)
     notice_text = models.TextField(default=PART2_NOTICE_2_32)
     disclosed_at = models.DateTimeField(default=timezone.now)

@@ -510,14 +510,21 @@ NO_CONSENT_MESSAGE = (
 
 
 def disclosure_record(
-    *, intake: Intake, facility: Facility, information: str, purpose: str, actor: User
+    *,
+    intake: Intake,
+    facility: Facility,
+    information: str,
+    purpose: str,
+    actor: User,
+    items: list[str] | tuple[str, ...] = (),
 ) -> Disclosure:
     """Record a disclosure of the intake's person to a facility, if a consent allows it.
 
     Every disclosure goes through here. Locks the person's consents (``consent_revoke`` locks the
     same rows), so a revocation either lands first and the disclosure is refused, or after.
     The decision is ``disclosure_allowed`` on today's date in the department's time zone. The
-    record names the recipient, when, what, why and which consent, and carries the 42 CFR 2.32
+    record names the recipient, when, what (``items``: the sheet's keys; ``information``: its text,
+    stored encrypted), why and which consent, and carries the 42 CFR 2.32
     notice that must accompany the information. Raises ValidationError (nothing written) when no
     valid consent covers the facility, or when there is nothing to disclose.
     """
@@ -540,6 +547,7 @@ def disclosure_record(
             facility=facility,
             recipient=facility.name,
             information=information,
+            items=list(items),
             purpose=purpose,
             disclosed_at=timezone.now(),
             disclosed_by=actor,

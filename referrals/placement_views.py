@@ -248,6 +248,7 @@ def disclosure_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
                 information=placement.referral_information(
                     person=intake.person, items=data["items"], level_of_care=data["level_of_care"]
                 ),
+                items=data["items"],
                 purpose=data["purpose"],
                 actor=request.user,
             )

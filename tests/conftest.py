@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import unquote_plus
 
 import pytest
@@ -136,7 +137,8 @@ def volunteer_user(department):
 
 @pytest.fixture
 def administrator(department):
-    return user_with_role(Role.ADMINISTRATOR, department, username="admin", is_staff=True, is_superuser=True)
+    """A department's administrator: staff, not a superuser (their role gives the admin permissions)."""
+    return user_with_role(Role.ADMINISTRATOR, department, username="admin", is_staff=True)
 
 
 @pytest.fixture
@@ -187,9 +189,12 @@ def verify_two_factor(client: Client, user) -> None:
     """Complete two-factor sign-in for a signed-in test client, as the code page would."""
     from django_otp import DEVICE_ID_SESSION_KEY
 
+    from accounts.two_factor import VERIFIED_AT
+
     device = enrolled_totp(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[VERIFIED_AT] = time.time()  # the staff's 12-hour limit runs from here
     session.save()
 
 

@@ -282,3 +282,54 @@ def test_ci_runs_the_browser_journeys_in_debians_chromium() -> None:
     assert "make test-e2e" in commands, ".ci/run does not call `make test-e2e`"
     assert any("apt-get install -y" in line and "chromium" in line for line in commands)
     assert "playwright install" not in ci
+
+
+# --- database roles (issue 13, finding 16) ----------------------------------------------------
+
+ROLES_SCRIPT = "deploy/postgres/10-harbor-roles.sh"
+
+
+def _database_user(url: str) -> str:
+    match = re.match(r"postgres://(?P<user>[^:@/]+)[:@]", url)
+    assert match, f"not a postgres:// URL with a user: {url}"
+    return match["user"]
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_the_app_runs_as_the_role_that_owns_nothing(services: dict, service: str) -> None:
+    assert _database_user(_environment(services[service])["DATABASE_URL"]) == "harbor_app"
+
+
+def test_migrations_run_as_the_owner(services: dict) -> None:
+    env = _environment(services["migrate"])
+    assert _database_user(env["DATABASE_URL"]) == "harbor_owner"
+    # Otherwise the same settings as the app.
+    assert env["DJANGO_SECRET_KEY"] == _environment(services["web"])["DJANGO_SECRET_KEY"]
+
+
+def test_postgres_creates_both_roles_on_first_start(services: dict) -> None:
+    postgres = services["postgres"]
+    assert f"./{Path(ROLES_SCRIPT).parent}:/docker-entrypoint-initdb.d:ro" in postgres["volumes"]
+    env = _environment(postgres)
+    assert env["POSTGRES_USER"] not in {"harbor_owner", "harbor_app"}
+    for name in ("HARBOR_OWNER_PASSWORD", "HARBOR_APP_PASSWORD"):
+        assert re.fullmatch(rf"\$\{{{name}:\?.+\}}", env[name]), name
+
+
+def test_the_app_role_gets_data_privileges_only() -> None:
+    script = _read(ROLES_SCRIPT)
+    assert "CREATE ROLE harbor_owner LOGIN NOSUPERUSER" in script
+    assert "CREATE ROLE harbor_app LOGIN NOSUPERUSER" in script
+    assert "CREATE DATABASE harbor OWNER harbor_owner" in script
+    grants = re.findall(r"GRANT ([A-Z, ]+) ON (TABLES|SEQUENCES) TO harbor_app", script)
+    assert grants == [("SELECT, INSERT, UPDATE, DELETE", "TABLES"), ("USAGE, SELECT", "SEQUENCES")]
+    assert "ALTER DEFAULT PRIVILEGES FOR ROLE harbor_owner" in script
+    statements = [line for line in script.splitlines() if not line.lstrip().startswith(("#", "--"))]
+    assert not [line for line in statements if "TRUNCATE" in line or re.search(r"GRANT ALL", line)]
+    assert not re.search(r"GRANT\s+harbor_owner\s+TO", script)  # the app never becomes the owner
+
+
+def test_the_dockerfile_and_security_notes_name_both_roles() -> None:
+    for name in ("Dockerfile", "SECURITY.md"):
+        text = _read(name)
+        assert "harbor_owner" in text and "harbor_app" in text, name

@@ -57,16 +57,17 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         "get",
         {A: 302, NR: 302, V: 302, **dict.fromkeys([OF, OF2, C, AD, XO, XC], 200)},
     ),
-    # Locked accounts of the coordinator's departments; unlocking `officer` (of `department`).
+    # Locked accounts of the coordinator's (or administrator's) departments; unlocking
+    # `officer` (of `department`). Only an administrator unlocks an administrator (test_lockout).
     (
         "accounts:locked_out_list",
         "get",
-        {A: 302, C: 200, XC: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+        {A: 302, C: 200, XC: 200, AD: 200, **dict.fromkeys([NR, OF, OF2, V, XO], 403)},
     ),
     (
         "accounts:account_unlock",
         "post",
-        {A: 302, C: 302, XC: 404, **dict.fromkeys([NR, OF, OF2, V, AD, XO], 403)},
+        {A: 302, C: 302, XC: 404, AD: 302, **dict.fromkeys([NR, OF, OF2, V, XO], 403)},
     ),
     ("accounts:home", "get", {A: 302, NR: 403, OF: 302, OF2: 302, C: 302, V: 302, AD: 302, XO: 302, XC: 302}),
     ("intake:list", "get", {A: 302, NR: 403, OF: 403, OF2: 403, C: 200, V: 403, AD: 403, XO: 403, XC: 200}),
@@ -93,6 +94,13 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     # person's department only; everyone else is not told the person exists.
     (
         "intake:person_accounting",
+        "get",
+        {A: 302, C: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO, XC], 404)},
+    ),
+    # Erasing the person on their request: the same coordinators only (the page; the erasure
+    # itself is tested in tests/intake/test_erasure.py).
+    (
+        "intake:person_erase",
         "get",
         {A: 302, C: 200, **dict.fromkeys([NR, OF, OF2, V, AD, XO, XC], 404)},
     ),
@@ -416,7 +424,7 @@ def _url(request, name: str, walk_in) -> str:
         return reverse(name, kwargs={"intake_id": walk_in.pk})
     if name in {"intake:detail", "intake:edit", "intake:close", "intake:consent"}:
         return reverse(name, kwargs={"intake_id": walk_in.pk})
-    if name == "intake:person_accounting":
+    if name in {"intake:person_accounting", "intake:person_erase"}:
         return reverse(name, kwargs={"person_id": walk_in.person_id})
     if name == "intake:consent_revoke":
         return reverse(name, kwargs={"consent_id": ConsentFactory(intake=walk_in).pk})
@@ -453,6 +461,7 @@ RECORD_URLS = {
     "intake:consent",
     "intake:consent_revoke",
     "intake:person_accounting",
+    "intake:person_erase",
     "intake:repeat_visit_decide",
     "volunteers:assignment",
     "volunteers:assignment_details",

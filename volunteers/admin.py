@@ -1,10 +1,21 @@
 from django.contrib import admin
 
+from config.admin import DepartmentScopedAdmin
+
 from .models import Shift, ShiftSeries, Volunteer
+from .roster.forms import VettingForm
+
+
+class VolunteerAdminForm(VettingForm):
+    """The coordinator's vetting rules (no date in the future), and every text field refusing
+    control characters and overlong values as the app's forms do."""
+
+    class Meta(VettingForm.Meta):
+        fields = "__all__"
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(admin.ModelAdmin):
+class VolunteerAdmin(DepartmentScopedAdmin):
     list_display = [
         "user",
         "home_town",
@@ -20,10 +31,20 @@ class VolunteerAdmin(admin.ModelAdmin):
     filter_horizontal = ["departments"]
     # The calendar secret is never shown: a volunteer rotates it from their own page.
     exclude = ["calendar_token"]
+    form = VolunteerAdminForm
+    department_field = "departments"
+
+    def get_readonly_fields(self, request, obj=None):
+        # An administrator's choice would drop the departments they do not administer.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else [*readonly, "user", "departments"]
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request)
 
 
 @admin.register(ShiftSeries)
-class ShiftSeriesAdmin(admin.ModelAdmin):
+class ShiftSeriesAdmin(DepartmentScopedAdmin):
     list_display = ["volunteer", "department", "weekday", "start_time", "duration", "starts_on", "ends_on"]
     list_filter = ["department", "weekday"]
     list_select_related = ["volunteer__user", "department"]
@@ -32,7 +53,7 @@ class ShiftSeriesAdmin(admin.ModelAdmin):
 
 
 @admin.register(Shift)
-class ShiftAdmin(admin.ModelAdmin):
+class ShiftAdmin(DepartmentScopedAdmin):
     list_display = ["volunteer", "department", "starts_at", "ends_at", "series"]
     list_filter = ["department"]
     list_select_related = ["volunteer__user", "department", "series"]

@@ -128,3 +128,49 @@ def test_only_coordinators_may_unlock(request, user, second_officer):
     )
 
     assert response.status_code == 403
+
+
+# --- issue 13, finding 8: only an administrator unlocks an administrator ----------------------
+
+
+def test_a_coordinator_cannot_unlock_an_administrator(administrator, coordinator):
+    _fail(Client(), "admin", 5)
+    client = client_for(coordinator)
+
+    listing = client.get(reverse("accounts:locked_out_list"))
+    response = client.post(reverse("accounts:account_unlock", args=[administrator.pk]))
+
+    assert "Only an administrator can unlock this account." in listing.text
+    assert reverse("accounts:account_unlock", args=[administrator.pk]) not in listing.text
+    assert response.status_code == 403
+    assert _attempt(Client(), "admin", PASSWORD).status_code == 429
+
+
+def test_an_administrator_unlocks_an_administrator(administrator, department):
+    from accounts.models import Role
+    from tests.factories import user_with_role
+
+    user_with_role(Role.ADMINISTRATOR, department, username="admin2", is_staff=True)
+    _fail(Client(), "admin2", 5)
+    client = client_for(administrator)
+
+    listing = client.get(reverse("accounts:locked_out_list"))
+    response = client.post(
+        reverse("accounts:account_unlock", args=[listing.context["locked_out_users"][0].pk])
+    )
+
+    assert response.status_code == 302
+    assert _attempt(Client(), "admin2", PASSWORD).status_code == 302
+
+
+def test_an_administrator_of_another_department_cannot_unlock(administrator, other_department):
+    from accounts.models import Role
+    from tests.factories import user_with_role
+
+    other_admin = user_with_role(Role.ADMINISTRATOR, other_department, username="other-admin", is_staff=True)
+    _fail(Client(), "admin", 5)
+
+    response = client_for(other_admin).post(reverse("accounts:account_unlock", args=[administrator.pk]))
+
+    assert response.status_code == 404
+    assert _attempt(Client(), "admin", PASSWORD).status_code == 429

@@ -198,3 +198,24 @@ def test_the_desk_refreshing_itself_does_not_count_as_activity(officer, travelle
     assert response.status_code == 200
     assert response["HX-Redirect"] == f"{LOGIN_URL}?next=%2Fintake%2Fdesk%2F"
     assert "_auth_user_id" not in client.session
+
+
+def test_entering_the_password_again_does_not_renew_the_12_hour_limit(officer, traveller):
+    """Issue 13, finding 5: after 12 hours staff give their second factor again, whatever
+    passwords they entered in between (the confirm page used to restart the clock)."""
+    client = _signed_in("officer")
+    for step in range(51):  # 11 h 54 min of steady use, the password entered again at 10 h 30
+        traveller.shift(timedelta(minutes=14))
+        assert client.get(DESK_URL).status_code == 200
+        if step == 45:
+            confirmed = client.post(reverse("accounts:reauthenticate"), {"password": PASSWORD})
+            assert confirmed.status_code == 302
+
+    traveller.shift(timedelta(minutes=7))
+    response = client.get(DESK_URL, follow=True)
+
+    assert response.request["PATH_INFO"] == LOGIN_URL
+    assert "12 hours after signing in" in response.text
+    again = client.post(LOGIN_URL, {"username": "officer", "password": PASSWORD}, follow=True)
+    assert again.request["PATH_INFO"] == reverse("accounts:two_factor_verify")
+    assert client.get(DESK_URL)["Location"].startswith(reverse("accounts:two_factor_verify"))

@@ -296,9 +296,19 @@ def test_the_admin_can_reset_a_lost_phone(administrator, officer):
     enrolled_totp(officer)
     client = client_for(administrator)
 
-    response = client.post(
+    asked = client.post(
         reverse("admin:accounts_user_changelist"),
         {"action": "reset_two_factor", "_selected_action": [officer.pk]},
+    )
+    assert "Reason" in asked.text  # the reset asks why first (tests/accounts/test_admin.py)
+    response = client.post(
+        reverse("admin:accounts_user_changelist"),
+        {
+            "action": "reset_two_factor",
+            "_selected_action": [officer.pk],
+            "confirm": "yes",
+            "reason": "Lost phone",
+        },
         follow=True,
     )
 
@@ -355,3 +365,44 @@ def test_demo_code_refuses_on_a_real_server(settings, officer):
 
     with pytest.raises(CommandError, match="DJANGO_DEBUG=true"):
         call_command("demo_code", "officer")
+
+
+# --- issue 13, finding 11: a new session key at the second-factor step -----------------------
+
+
+def test_the_session_key_changes_when_the_code_is_entered(officer):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    device = enrolled_totp(officer)
+    client, _ = _password_only("officer")
+    after_password = client.session.session_key
+
+    response = client.post(VERIFY_URL, {"otp_token": current_code(device)})
+
+    assert response.status_code == 302
+    assert client.session.session_key != after_password
+    assert not SessionStore().exists(after_password)
+    assert client.get(DESK_URL).status_code == 200
+
+
+def test_the_session_key_changes_when_an_app_is_enrolled(officer):
+    client, page = _password_only("officer")
+    assert page.request["PATH_INFO"] == SETUP_URL
+    after_password = client.session.session_key
+
+    response = client.post(SETUP_URL, {"otp_token": code_from_setup_key(_setup_key(page.text))})
+
+    assert response.status_code == 200  # the recovery codes, shown once
+    assert client.session.session_key != after_password
+    assert client.get(DESK_URL).status_code == 200
+
+
+def test_a_session_key_seen_before_the_code_is_worthless_after_it(officer):
+    device = enrolled_totp(officer)
+    client, _ = _password_only("officer")
+    stolen = Client()
+    stolen.cookies["sessionid"] = client.cookies["sessionid"].value
+
+    client.post(VERIFY_URL, {"otp_token": current_code(device)})
+
+    assert stolen.get(DESK_URL)["Location"].startswith(LOGIN_URL)

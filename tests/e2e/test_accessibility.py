@@ -77,8 +77,8 @@ def test_the_walk_in_form_can_be_completed_with_the_keyboard_alone(browse, progr
     page.keyboard.type("No outstanding")
     tab_to(page, "Drugs or equipment surrendered")
     page.keyboard.press("Space")
-    tab_to(page, "What kind (type only)")  # shown once the box is ticked
-    page.keyboard.type("Syringes")
+    tab_to(page, "Syringes or needles")  # shown once the box is ticked
+    page.keyboard.press("Space")
     tab_to(page, "Disposed of")
     page.keyboard.press("Space")
     expect(page.get_by_label("Preferred language")).to_have_value("es")
@@ -93,9 +93,9 @@ def test_the_walk_in_form_can_be_completed_with_the_keyboard_alone(browse, progr
     assert intake.person.approximate_age == 29
     assert intake.companion_language == "es"
     assert intake.warrant_check == "none"
-    assert (intake.items_surrendered, intake.surrendered_items, intake.surrendered_items_disposed) == (
+    assert (intake.items_surrendered, intake.surrendered_item_types, intake.surrendered_items_disposed) == (
         True,
-        "Syringes",
+        ["syringes"],
         True,
     )
 

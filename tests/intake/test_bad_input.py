@@ -91,11 +91,10 @@ WALK_IN_CASES = {
         },
         CONTROL,
     ),
-    "10000-character-surrendered-items": (
-        {"items_surrendered": "on", "surrendered_items": LONG},
-        "at most 200 characters (it has 10000)",
+    "free-text-surrendered-items": (
+        {"items_surrendered": "on", "surrendered_item_types": LONG},
+        "Select a valid choice",
     ),
-    "newline-in-surrendered-items": ({"items_surrendered": "on", "surrendered_items": "a\nb"}, ONE_LINE),
 }
 
 

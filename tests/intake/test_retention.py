@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import AccessLogEntry, Role
 from config.celery import app as celery_app
 from config.history import history_models
-from intake.models import Consent, Intake, IntakeHistory, Person, PersonHistory, age_on
+from intake.models import Consent, ConsentHistory, Intake, IntakeHistory, Person, PersonHistory, age_on
 from intake.retention import ANONYMISED, ANONYMISED_DISCLOSURE, retention_anonymise
 from intake.tasks import apply_retention
 from referrals.dashboard import Period, program_figures, public_summary
@@ -80,7 +80,7 @@ def person_with_history(department, officer, name: str, at, **person_fields) -> 
         notes=f"{name} Quayle from Rockport",
         medical_concerns="Asthma",
         mental_health_concerns="Anxiety",
-        surrendered_items="Two needles",
+        surrendered_item_types=["syringes"],
         substances=["opioids"],
         last_use_at=at - timedelta(hours=3),
     )
@@ -114,7 +114,7 @@ def test_person_past_retention_is_anonymised(department, officer):
 
     intake = person.intakes.get()
     assert (intake.needs, intake.notes, intake.medical_concerns, intake.mental_health_concerns) == ("",) * 4
-    assert intake.surrendered_items == ""
+    assert intake.surrendered_item_types == []
     assert intake.substances == []
     assert intake.last_use_at is None
     # What the figures rest on is kept.
@@ -168,7 +168,7 @@ def test_a_later_contact_keeps_the_person(department, officer):
 
 def test_minor_with_guardian_keeps_a_guardian_name(department, officer):
     person = builders.person(department, "Kit")
-    intake = builders.walk_in(person=person, officer=officer, arrived_at=OVERDUE)
+    intake = builders.walk_in(person=person, officer=officer, arrived_at=OVERDUE, close_reason="ineligible")
     Intake.objects.filter(pk=intake.pk).update(
         under_18=True, guardian_name="Robin Kit", guardian_relationship="mother", guardian_consent_at=OVERDUE
     )
@@ -200,7 +200,10 @@ def test_dry_run_changes_nothing_and_reports_counts(department, officer):
     other = DepartmentFactory()
     other_officer = user_with_role(Role.DESK_OFFICER, other)
     twice = person_with_history(department, officer, "Harriet", OVERDUE - timedelta(days=30))
-    backdate(builders.walk_in(person=twice, officer=officer, arrived_at=OVERDUE), OVERDUE)
+    backdate(
+        builders.walk_in(person=twice, officer=officer, arrived_at=OVERDUE, close_reason="ineligible"),
+        OVERDUE,
+    )
     person_with_history(department, officer, "Iris", NOT_YET)
     person_with_history(other, other_officer, "Jo", OVERDUE)
     before = list(Person.objects.order_by("pk").values())
@@ -241,7 +244,16 @@ def test_batches_cover_everyone(department, officer):
 def test_dashboard_figures_and_public_summary_are_unchanged(department, officer):
     ann = person_with_history(department, officer, "Ann", OVERDUE - timedelta(days=2))
     # A repeat visit and a closure.
-    backdate(builders.walk_in(person=ann, officer=officer, arrived_at=OVERDUE, accepted_after=3), OVERDUE)
+    backdate(
+        builders.walk_in(
+            person=ann,
+            officer=officer,
+            arrived_at=OVERDUE,
+            accepted_after=3,
+            close_reason="left_before_placement",
+        ),
+        OVERDUE,
+    )
     ben = builders.person(department, "Ben")
     backdate(
         builders.walk_in(
@@ -404,3 +416,57 @@ def test_retention_forgets_the_contexts_only_the_forgotten_changes_had(departmen
     assert PersonHistory.objects.filter(pgh_obj=kept, pgh_context_id=shared.id).exists()
     # The anonymisation's own context stays with the events it wrote.
     assert PersonHistory.objects.get(pgh_obj=person).pgh_context_id in remaining
+
+
+# --- issue 13, finding 18 ---------------------------------------------------------------------
+
+
+def test_a_person_with_an_open_walk_in_is_never_anonymised(department, officer):
+    """The board showed "Anonymised … 8 years" for a walk-in still open."""
+    person = builders.person(department, "Opal")
+    intake = builders.walk_in(person=person, officer=officer, arrived_at=OVERDUE, accepted_after=3)
+    backdate(intake, OVERDUE)
+    assert intake.is_open
+
+    assert retention_anonymise(now=NOW).total_people == 0
+
+    person.refresh_from_db()
+    assert (person.first_name, person.anonymised_at) == ("Opal", None)
+
+
+def test_the_consents_free_text_is_anonymised(department, officer):
+    person = person_with_history(department, officer, "Harriet", OVERDUE)
+    Consent.objects.filter(person=person).update(
+        information="My records from Addison Gilbert and my sister Pat's number",
+        recipients="Pat Quayle (sister), Lahey Behavioral Health",
+        purpose="So Pat can visit Harriet in detox",
+        expiry_event="When Harriet leaves Lahey",
+    )
+
+    retention_anonymise(now=NOW)
+
+    consent = Consent.objects.get(person=person)
+    texts = [consent.information, consent.recipients, consent.purpose, consent.expiry_event]
+    assert texts == [ANONYMISED] * 4
+    for value in ("Pat", "Harriet", "Addison", "Lahey"):
+        assert not ConsentHistory.objects.filter(recipients__contains=value).exists()
+        assert not ConsentHistory.objects.filter(information__contains=value).exists()
+        assert not ConsentHistory.objects.filter(purpose__contains=value).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_vacuums_the_tables_it_rewrote(department, officer):
+    person_with_history(department, officer, "Harriet", OVERDUE)
+    out = StringIO()
+
+    call_command("apply_retention", stdout=out)
+
+    assert "anonymised: 1 people" in out.getvalue()
+    assert "Vacuumed 15 tables." in out.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL "
+            "AND relname IN "
+            "('intake_person', 'intake_personhistory', 'intake_consent', 'referrals_disclosure')"
+        )
+        assert len(cursor.fetchall()) == 4

@@ -245,17 +245,37 @@ def test_surrendered_items_need_their_type(officer_client):
 def test_surrendered_items_are_recorded_by_type(officer_client):
     response = officer_client.post(
         NEW_WALK_IN,
-        walk_in_data(items_surrendered="on", surrendered_items="Syringes", surrendered_items_disposed="on"),
+        walk_in_data(
+            items_surrendered="on",
+            surrendered_item_types=["syringes", "other"],
+            surrendered_items_disposed="on",
+        ),
         follow=True,
     )
 
-    assert "Syringes, disposed" in response.text
+    assert "Syringes or needles, Other, disposed" in response.text
     intake = Intake.objects.get()
-    assert (intake.items_surrendered, intake.surrendered_items, intake.surrendered_items_disposed) == (
+    assert (intake.items_surrendered, intake.surrendered_item_types, intake.surrendered_items_disposed) == (
         True,
-        "Syringes",
+        ["syringes", "other"],
         True,
     )
+
+
+def test_surrendered_items_take_no_free_text(officer_client):
+    """Issue 13 finding 13: "3.5 g heroin in 2 baggies, found in left jacket pocket" was stored."""
+    text = "3.5 g heroin in 2 baggies, left jacket pocket, lot A1234"
+    response = officer_client.post(
+        NEW_WALK_IN,
+        walk_in_data(items_surrendered="on", surrendered_item_types=[text], surrendered_items=text),
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.text
+    assert not Intake.objects.exists()
+    page = officer_client.get(NEW_WALK_IN).text
+    assert 'name="surrendered_items"' not in page
+    assert 'name="surrendered_item_types" value="drugs"' in page
 
 
 @pytest.fixture

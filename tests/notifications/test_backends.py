@@ -91,7 +91,7 @@ def test_an_email_goes_through_the_configured_backend(settings, mailoutbox):
     (message,) = mailoutbox
     assert message_id.startswith("<") and message_id.endswith(">")
     assert message.extra_headers["Message-ID"] == message_id
-    assert message.extra_headers["X-Harbor-Idempotency-Key"] == "k1"
+    assert message.extra_headers["X-Harbor-Idempotency-Key"] == backends.opaque_idempotency_key("k1")
     assert message.to == ["ada@example.org"]
     assert message.subject == "Filled — thank you"
 
@@ -128,3 +128,19 @@ def test_an_smtp_failure_is_transient(settings):
     settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
     with pytest.raises(TransientSendError):
         send_email(to="ada@example.org", subject="s", body="b", idempotency_key="k3")
+
+
+def test_the_idempotency_key_a_provider_sees_is_opaque(settings, mailoutbox):
+    """Issue 13 finding 19: the header named the intake ("intake:<id>:…")."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    key = "intake:48213:claimed:7:email"
+
+    send_email(to="ada@example.org", subject="s", body="b", idempotency_key=key)
+    send_email(to="ada@example.org", subject="s", body="b", idempotency_key=key)
+    send_email(to="ada@example.org", subject="s", body="b", idempotency_key="intake:48214:claimed:7:email")
+
+    sent = [message.extra_headers["X-Harbor-Idempotency-Key"] for message in mailoutbox]
+    assert sent[0] == sent[1] != sent[2]  # stable for a retry, distinct per message
+    for header in sent:
+        assert "48213" not in header and "48214" not in header and "intake" not in header
+        assert len(header) == 64 and set(header) <= set("0123456789abcdef")

@@ -163,6 +163,11 @@ def _check_deploy() -> None:
     call_command("check", "--deploy", "--fail-level", "WARNING")
 
 
+# The deploy checks read the database (harbor.W006: no superuser in a department).
+reads_the_database = pytest.mark.django_db
+
+
+@reads_the_database
 def test_deploy_checks_pass_with_production_settings():
     with override_settings(**PRODUCTION):
         _check_deploy()
@@ -179,8 +184,12 @@ def test_deploy_checks_pass_with_production_settings():
         ("SECURE_HSTS_SECONDS", 0, "security.W004"),
         ("EMBEDDED_POSTGRES", True, "harbor.E001"),
         ("HARBOR_FIELD_ENCRYPTION_KEYS", ["aGFyYm9yLWRldi1maWVsZC1rZXktTk9ULVNFQ1JFVCE="], "harbor.E003"),
+        # Issue 13, finding 10: lockout off, benchmark instruments on.
+        ("AXES_ENABLED", False, "harbor.E004"),
+        ("HARBOR_BENCHMARK", True, "harbor.E005"),
     ],
 )
+@reads_the_database
 def test_deploy_checks_refuse_each_insecure_value(setting, insecure, check_id):
     with (
         override_settings(**{**PRODUCTION, setting: insecure}),
@@ -189,6 +198,37 @@ def test_deploy_checks_refuse_each_insecure_value(setting, insecure, check_id):
         _check_deploy()
 
 
+@reads_the_database
+def test_hsts_preload_is_a_recommendation_not_a_failure(capsys):
+    with override_settings(**{**PRODUCTION, "SECURE_HSTS_PRELOAD": False}):
+        _check_deploy()  # passes at --fail-level WARNING
+
+        call_command("check", "--deploy")
+
+    captured = capsys.readouterr()
+    assert "harbor.I001" in captured.out + captured.err
+
+
+@reads_the_database
+def test_a_superuser_with_a_department_membership_is_a_deploy_warning(administrator):
+    administrator.is_superuser = True
+    administrator.save(update_fields=["is_superuser"])
+
+    with override_settings(**PRODUCTION), pytest.raises(SystemCheckError, match=r"harbor\.W006.*"):
+        _check_deploy()
+
+
+@reads_the_database
+def test_the_operators_superuser_outside_any_department_passes(administrator):
+    from accounts.services import operator_create
+
+    operator_create(username="operator", email="", password="a long operator passphrase")
+
+    with override_settings(**PRODUCTION):
+        _check_deploy()
+
+
+@reads_the_database
 def test_deploy_checks_refuse_the_development_defaults():
     with override_settings(EMBEDDED_POSTGRES=False), pytest.raises(SystemCheckError):
         _check_deploy()

@@ -178,9 +178,12 @@ class Command(BaseCommand):
             first_name=first,
             last_name=last,
             email=f"{username}@demo.harbor.invalid",
+            # The administrator is not a superuser: their role's permissions, scoped to their
+            # department (superuser is for the operator's account: `manage.py create_operator`).
             is_staff=role == Role.ADMINISTRATOR,
-            is_superuser=role == Role.ADMINISTRATOR,
         )
+        if user.is_superuser:  # a demo database seeded before administrators stopped being superusers
+            User.objects.filter(pk=user.pk).update(is_superuser=False)
         Membership.objects.get_or_create(user=user, department=department, role=role)
         return role, username, password, demo_totp_secret(user)
 
