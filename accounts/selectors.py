@@ -58,9 +58,10 @@ def coordinator_department_ids(*, user: User) -> list[int]:
     return department_ids_for_role(user=user, role=Role.COORDINATOR)
 
 
-def access_log_for_person(*, person_id) -> QuerySet[AccessLogEntry]:
-    """Who saw, printed, edited or exported a person's records, newest first (indexed)."""
-    return AccessLogEntry.objects.filter(person_id=person_id).select_related("user")
+def access_log_for_person(*, person_id, merged_ids=()) -> QuerySet[AccessLogEntry]:
+    """Who saw, printed, edited or exported a person's records, newest first (indexed).
+    ``merged_ids``: the records merged into this person (a linked repeat visit's own record)."""
+    return AccessLogEntry.objects.filter(person_id__in=[person_id, *merged_ids]).select_related("user")
 
 
 def administered_department_ids(*, user: User) -> list[int]:

@@ -43,6 +43,9 @@ def access_log_record(
 ) -> AccessLogEntry:
     """Record that ``request.user`` saw (or printed, edited, exported) one personal record.
 
+    Views do not call this: they declare what they show through ``accounts.access_log`` (the
+    one mechanism); this is for records accessed outside a view.
+
     One INSERT, in the request's transaction. It is not caught: a page of a personal record is
     not shown if its access cannot be recorded. The path is stored without its query string.
     ``department`` and ``person`` may be given as instances or primary keys.
@@ -58,25 +61,6 @@ def access_log_record(
         path=request.path[:500],
         ip_address=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX],
-    )
-
-
-def access_log_intake(
-    *,
-    request: HttpRequest,
-    intake,
-    record_type: str = "intake",
-    record_id: object = None,
-    action: str = "view",
-) -> AccessLogEntry:
-    """Shorthand for a record that belongs to one walk-in (the walk-in's person and department)."""
-    return access_log_record(
-        request=request,
-        action=action,
-        record_type=record_type,
-        record_id=intake.pk if record_id is None else record_id,
-        person=intake.person_id,
-        department=intake.department_id,
     )
 
 

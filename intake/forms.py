@@ -13,8 +13,6 @@ from config.forms import DATE_INPUT, DATETIME_INPUT, CleanTextFormMixin, CrispyF
 from .choices import Language, SurrenderedItem
 from .models import ADULT_AGE, MAX_AGE, Consent, Intake, Person, age_on
 
-PERSON_CHOICE_ERROR = "That earlier record could not be linked. Please choose again."
-
 
 def validate_date_of_birth(value: date) -> None:
     today = timezone.localdate()
@@ -32,7 +30,10 @@ def require_date_of_birth_or_age(form: forms.Form, data: dict) -> None:
 
 
 class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
-    """The two-minute form at the desk: only what is needed to page a companion, and safety."""
+    """The two-minute form at the desk: only what is needed to page a companion, and safety.
+
+    No lookup: whether the person is already known is never shown here (repeat visits are
+    suggested to coordinators after the walk-in is saved)."""
 
     first_name = forms.CharField(label="First name or alias", max_length=100)
     last_name = forms.CharField(label="Last name (optional)", max_length=100, required=False)
@@ -70,10 +71,6 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
     )
     surrendered_items_disposed = forms.BooleanField(label="Disposed of", required=False)
 
-    # The officer's answer when the person may have been here before: "" (not asked yet),
-    # "new", or the id of the person to link to.
-    person_choice = forms.CharField(required=False, widget=forms.HiddenInput)
-
     def __init__(self, *args, departments=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.departments = departments
@@ -101,9 +98,6 @@ class WalkInForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
                 )
         if data.get("items_surrendered") and not data.get("surrendered_item_types"):
             self.add_error("surrendered_item_types", "Say what kind of items were surrendered (type only).")
-        if self.has_error("person_choice"):
-            # A hidden field: its own error would never be shown to the officer.
-            self.add_error(None, PERSON_CHOICE_ERROR)
         return data
 
     def chosen_department(self):
@@ -315,3 +309,9 @@ class ConsentForm(CleanTextFormMixin, CrispyFormMixin, forms.ModelForm):
 
 class RevokeConsentForm(CleanTextFormMixin, forms.Form):
     note = forms.CharField(label="How the person asked (optional)", max_length=300, required=False)
+
+
+class RepeatVisitDecisionForm(forms.Form):
+    """A coordinator's answer to a possible repeat visit (the buttons of the intake page)."""
+
+    decision = forms.ChoiceField(choices=[("link", "Same person: link"), ("dismiss", "Not the same person")])

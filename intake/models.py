@@ -66,6 +66,12 @@ class Person(models.Model):
     emergency_contact_phone = PhoneNumberField(blank=True)
     # Set when the retention period ran out and the record was anonymised (intake.retention).
     anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when a coordinator linked this record's walk-ins to an earlier visit's person
+    # (``intake.services.repeat_visit_link``): its visits, consents and disclosures moved there.
+    # The row stays because the append-only access log still names it.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -372,3 +378,53 @@ class Consent(models.Model):
         if not self.is_valid:
             return "Expired"
         return "Valid"
+
+
+class MatchReason(models.TextChoices):
+    """Why a walk-in may be someone already known (``intake.selectors.repeat_visit_candidates``)."""
+
+    SAME_FIRST_NAME = "same_first_name", "Same first name (ignoring case and accents)"
+    SAME_DATE_OF_BIRTH = "same_date_of_birth", "Same date of birth"
+
+
+@track_changes(model_name="RepeatVisitSuggestionHistory")
+class RepeatVisitSuggestion(models.Model):
+    """A walk-in that may be a repeat visit of someone already known, for a coordinator to
+    confirm (link the walk-in to the earlier person) or dismiss.
+
+    Found after the walk-in is saved and shown to coordinators only: the desk officer never
+    learns whether a person is known (42 CFR Part 2; DESIGN.md "Privacy and law"). Each decision
+    is in the change history (who, when, from which page).
+    """
+
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", "Suggested"
+        LINKED = "linked", "Linked"
+        DISMISSED = "dismissed", "Dismissed"
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="repeat_visit_suggestions")
+    candidate = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    reasons = ArrayField(models.CharField(max_length=30, choices=MatchReason.choices), default=list)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUGGESTED)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["intake", "candidate"], name="repeat_visit_once_per_candidate"),
+            models.CheckConstraint(
+                condition=Q(status="suggested", decided_at__isnull=True)
+                | ~Q(status="suggested") & Q(decided_at__isnull=False, decided_by__isnull=False),
+                name="repeat_visit_decision_has_actor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Possible repeat visit {self.pk}"
+
+    def reason_labels(self) -> list[str]:
+        return [MatchReason(reason).label for reason in self.reasons if reason in MatchReason.values]

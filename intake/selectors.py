@@ -2,30 +2,26 @@
 
 42 CFR Part 2 and docs/design.md "Privacy and law": desk officers see only the walk-ins they
 logged themselves, for a short window (``HARBOR_OFFICER_WINDOW``), and cannot search or
-browse; coordinators see every intake of their departments; a companion sees only the minimum of
-the intake they are assigned to, while the assignment is open (``companion_intake_ids``).
+browse, nor learn whether a person is already known (repeat visits are suggested to coordinators
+only, after the walk-in is saved); coordinators see every intake of their departments; a
+companion sees only the minimum of the intake they are assigned to, while the assignment is open
+(``companion_intake_ids``).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from difflib import SequenceMatcher
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Max, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Department, Role, User
 from accounts.selectors import department_ids_for_role
 
-from .models import Consent, Intake, Person
-
-# 0.75 lets one wrong or swapped letter in a four-letter name through ("Jhon", "Erik" for "Eric"),
-# the commonest misspellings at a desk; candidates already share the exact date of birth, and
-# the officer confirms every match, so a generous threshold costs a question, not a wrong link.
-NAME_SIMILARITY_THRESHOLD = 0.75
+from .models import Consent, Intake, MatchReason, Person, RepeatVisitSuggestion
 
 
 def officer_window_start():
@@ -43,11 +39,21 @@ def intakes_visible_to(*, user: User) -> QuerySet[Intake]:
         visible |= Q(department_id__in=coordinator_departments)
     if officer_departments:
         visible |= Q(
+            officer_window_q(user=user),
             department_id__in=officer_departments,
-            logged_by=user,
-            created_at__gte=officer_window_start(),
         )
     return Intake.objects.filter(visible)
+
+
+def officer_window_q(*, user: User) -> Q:
+    """The officer's own walk-ins of the last ``HARBOR_OFFICER_WINDOW``, except one a coordinator
+    linked to an earlier visit: its person record is then the earlier visit's, which the desk
+    must never see (its last name, phone, member id, emergency contact)."""
+    return Q(logged_by=user, created_at__gte=officer_window_start()) & ~Q(
+        pk__in=RepeatVisitSuggestion.objects.filter(status=RepeatVisitSuggestion.Status.LINKED).values(
+            "intake_id"
+        )
+    )
 
 
 def intake_get_for_user(*, user: User, intake_id: UUID) -> Intake:
@@ -106,11 +112,7 @@ def officer_recent_intakes(*, user: User) -> QuerySet[Intake]:
     ``nobody_can_be_paged`` (``with_paging_stalled``)."""
     officer_departments = department_ids_for_role(user=user, role=Role.DESK_OFFICER)
     return with_paging_stalled(
-        Intake.objects.filter(
-            department_id__in=officer_departments,
-            logged_by=user,
-            created_at__gte=officer_window_start(),
-        )
+        Intake.objects.filter(officer_window_q(user=user), department_id__in=officer_departments)
         .select_related("person", "department")
         .order_by("-arrived_at")
     )
@@ -167,38 +169,66 @@ def departments_for_walk_ins(*, user: User) -> QuerySet[Department]:
     ).distinct()
 
 
-def _normalise(name: str) -> str:
+def normalise_name(name: str) -> str:
+    """A name as compared for repeat visits: case and accents ignored, letters and digits only."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return "".join(ch for ch in decomposed if ch.isalnum())
 
 
-def names_are_similar(a: str, b: str) -> bool:
-    a, b = _normalise(a), _normalise(b)
-    if not a or not b:
-        return False
-    if a == b or (min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a))):
-        return True
-    return SequenceMatcher(None, a, b).ratio() >= NAME_SIMILARITY_THRESHOLD
+def repeat_visit_candidates(*, intake: Intake) -> list[tuple[Person, list[str]]]:
+    """People already known to the walk-in's department who may be the same person, each with
+    the reasons (``MatchReason`` values) it matched. The one matcher: extend it here.
 
-
-def people_matching(
-    *, department: Department, first_name: str, last_name: str, date_of_birth
-) -> list[Person]:
-    """People already known to the department with the same date of birth and a similar name.
-
-    Candidates share the exact date of birth (an indexed lookup, so a handful of rows at most);
-    names are compared in Python, forgiving accents, case and small misspellings.
+    Today: the exact first name (ignoring case and accents) and the same date of birth (an
+    indexed lookup, so a handful of rows at most). People merged into another record, or
+    anonymised, are never candidates. Run after the walk-in is saved; its results are shown
+    to coordinators only (``repeat_visit_suggestions_for``), never to the desk.
     """
-    if date_of_birth is None:
+    person = intake.person
+    wanted = normalise_name(person.first_name)
+    if person.date_of_birth is None or not wanted:
         return []
-    candidates = Person.objects.filter(department=department, date_of_birth=date_of_birth)
-    matches = []
-    for person in candidates:
-        first_ok = names_are_similar(person.first_name, first_name)
-        last_ok = not (person.last_name and last_name) or names_are_similar(person.last_name, last_name)
-        if first_ok and last_ok:
-            matches.append(person)
-    return matches
+    candidates = Person.objects.filter(
+        department_id=intake.department_id,
+        date_of_birth=person.date_of_birth,
+        merged_into__isnull=True,
+        anonymised_at__isnull=True,
+    ).exclude(pk=person.pk)
+    return [
+        (candidate, [MatchReason.SAME_FIRST_NAME, MatchReason.SAME_DATE_OF_BIRTH])
+        for candidate in candidates.order_by("created_at", "pk")
+        if normalise_name(candidate.first_name) == wanted
+    ]
+
+
+def repeat_visit_suggestions_for(*, user: User, intake: Intake) -> list[RepeatVisitSuggestion]:
+    """The possible earlier visits of ``intake``, for a coordinator of its department only
+    (an empty list for anyone else: the desk never learns whether a person is known)."""
+    if intake.department_id not in department_ids_for_role(user=user, role=Role.COORDINATOR):
+        return []
+    return list(
+        RepeatVisitSuggestion.objects.filter(intake=intake)
+        .select_related("candidate", "decided_by")
+        .annotate(
+            candidate_visits=Count("candidate__intakes"),
+            candidate_last_visit=Max("candidate__intakes__arrived_at"),
+        )
+        .order_by("created_at", "pk")
+    )
+
+
+def repeat_visit_suggestion_get_for_coordinator(*, user: User, suggestion_id: int) -> RepeatVisitSuggestion:
+    """A suggestion on a walk-in of a department ``user`` coordinates, else 404."""
+    return get_object_or_404(
+        RepeatVisitSuggestion.objects.select_related("intake", "candidate"),
+        pk=suggestion_id,
+        intake__department_id__in=department_ids_for_role(user=user, role=Role.COORDINATOR),
+    )
+
+
+def people_merged_into(*, person: Person) -> list:
+    """The ids of the records merged into ``person`` (linked repeat visits' own records)."""
+    return list(Person.objects.filter(merged_into=person).values_list("pk", flat=True))
 
 
 def consents_of(*, person: Person) -> QuerySet[Consent]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Department, User
 
-from .models import ADULT_AGE, Consent, Intake, IntakeEvent, Person
+from .models import ADULT_AGE, Consent, Intake, IntakeEvent, Person, RepeatVisitSuggestion
 
 Status = Intake.Status
 
@@ -43,29 +43,25 @@ def intake_create(
     officer: User,
     person_data: dict[str, Any],
     intake_data: dict[str, Any],
-    existing_person: Person | None = None,
 ) -> Intake:
     """Record a walk-in and, unless the safety screen sends them to the ER, ask for a companion.
 
     Paging builds on this: ``volunteers.paging.services.walk_in_log`` calls it and queues the
     first wave on commit; nothing in intake pages anyone.
 
-    ``existing_person`` links a repeat visit to the person already known (the officer chose
-    it); it must belong to ``department``. The intake, its first event and the request for a
-    companion (``companion_needed_at``) commit together; the paging sweep picks it up from the
-    database, so nothing is lost if the broker is down at this moment.
+    Every walk-in gets a new Person: the desk never learns whether the person is known. Possible
+    earlier visits are written as suggestions for coordinators (``repeat_visit_suggest``) in the
+    same transaction, and nothing about them reaches the officer's answer.
+    The intake, its first event and the request for a companion (``companion_needed_at``)
+    commit together; the paging sweep picks it up from the database, so nothing is lost if the
+    broker is down at this moment.
     When ``needs_emergency_care`` is set the intake is closed at once as a medical transfer.
     """
     now = timezone.now()
     with transaction.atomic():
-        if existing_person is not None:
-            if existing_person.department_id != department.pk:
-                raise ValidationError("That person is not known to this department.")
-            person = existing_person
-        else:
-            person = Person(department=department, **person_data)
-            person.full_clean()
-            person.save()
+        person = Person(department=department, **person_data)
+        person.full_clean()
+        person.save()
 
         intake = Intake(
             department=department, person=person, logged_by=officer, arrived_at=now, **intake_data
@@ -93,7 +89,129 @@ def intake_create(
                 actor=officer,
                 at=now,
             )
+        repeat_visit_suggest(intake=intake)
     return intake
+
+
+# --- repeat visits: suggested after the walk-in is saved, decided by a coordinator -------------
+
+
+def repeat_visit_suggest(*, intake: Intake) -> list[RepeatVisitSuggestion]:
+    """Record each person already known who may be this walk-in's (``repeat_visit_candidates``)
+    as a suggestion for the department's coordinators. Idempotent (one row per candidate).
+    No notification, no log line: the suggestion is read on the intake page."""
+    from .selectors import repeat_visit_candidates
+
+    suggestions = []
+    with transaction.atomic():
+        for candidate, reasons in repeat_visit_candidates(intake=intake):
+            suggestion, _ = RepeatVisitSuggestion.objects.get_or_create(
+                intake=intake, candidate=candidate, defaults={"reasons": reasons}
+            )
+            suggestions.append(suggestion)
+    return suggestions
+
+
+def _locked_suggestion(suggestion: RepeatVisitSuggestion) -> RepeatVisitSuggestion:
+    locked = RepeatVisitSuggestion.objects.select_for_update().get(pk=suggestion.pk)
+    if locked.status != RepeatVisitSuggestion.Status.SUGGESTED:
+        raise ValidationError("This suggestion was already decided.")
+    return locked
+
+
+def _decide(suggestion: RepeatVisitSuggestion, *, status: str, actor: User, now: datetime) -> None:
+    suggestion.status = status
+    suggestion.decided_by = actor
+    suggestion.decided_at = now
+    suggestion.save(update_fields=["status", "decided_by", "decided_at"])
+
+
+# Details the walk-in's own record may add to the earlier one where the earlier one has none.
+MERGED_PERSON_FIELDS = (
+    "last_name",
+    "gender",
+    "pronouns",
+    "phone",
+    "town",
+    "insurance",
+    "insurance_member_id",
+    "veteran",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+)
+
+
+def repeat_visit_dismiss(*, suggestion: RepeatVisitSuggestion, actor: User) -> RepeatVisitSuggestion:
+    """Not the same person. Locks the suggestion; the decision is in its change history."""
+    with transaction.atomic():
+        locked = _locked_suggestion(suggestion)
+        _decide(locked, status=RepeatVisitSuggestion.Status.DISMISSED, actor=actor, now=timezone.now())
+    return locked
+
+
+def repeat_visit_link(*, suggestion: RepeatVisitSuggestion, actor: User) -> RepeatVisitSuggestion:
+    """The same person: the walk-in joins the earlier person's record.
+
+    Precondition: ``actor`` coordinates the walk-in's department (the view fetched the suggestion
+    through ``repeat_visit_suggestion_get_for_coordinator``). Locks the suggestion, the intake and
+    both people (in primary-key order). Moves every visit, consent and disclosure of the
+    walk-in's new person to the earlier person, fills the earlier person's blank details from the
+    new record, then marks the new record ``merged_into`` and erases its own details (it stays:
+    the append-only access log names it). The walk-in's other suggestions are dismissed and
+    suggestions naming the new record now name the earlier one. Every change is in the change
+    history. Once linked, the walk-in leaves its desk officer's window (``officer_window_q``).
+    """
+    from referrals.models import Disclosure  # referrals builds on intake
+
+    with transaction.atomic():
+        locked = _locked_suggestion(suggestion)
+        intake = _locked(locked.intake)
+        people = {
+            p.pk: p
+            for p in Person.objects.select_for_update()
+            .filter(pk__in=[intake.person_id, locked.candidate_id])
+            .order_by("pk")
+        }
+        new, earlier = people.get(intake.person_id), people.get(locked.candidate_id)
+        if (
+            new is None
+            or earlier is None
+            or new.pk == earlier.pk
+            or earlier.department_id != intake.department_id
+            or earlier.merged_into_id is not None
+            or earlier.anonymised_at is not None
+        ):
+            raise ValidationError("This walk-in cannot be linked to that person any more.")
+        now = timezone.now()
+        Intake.objects.filter(person=new).update(person=earlier, updated_at=now)
+        Consent.objects.filter(person=new).update(person=earlier)
+        Disclosure.objects.filter(person=new).update(person=earlier)
+        for field in MERGED_PERSON_FIELDS:
+            if getattr(earlier, field) in ("", None) and getattr(new, field) not in ("", None):
+                setattr(earlier, field, getattr(new, field))
+        earlier.full_clean()
+        earlier.save()
+        for field in MERGED_PERSON_FIELDS:
+            setattr(new, field, Person._meta.get_field(field).get_default())
+        new.merged_into = earlier
+        new.save()
+        Person.objects.filter(merged_into=new).update(merged_into=earlier)
+        _decide(locked, status=RepeatVisitSuggestion.Status.LINKED, actor=actor, now=now)
+        others = RepeatVisitSuggestion.objects.filter(
+            intake=intake, status=RepeatVisitSuggestion.Status.SUGGESTED
+        ).exclude(pk=locked.pk)
+        for other in others.select_for_update():
+            _decide(other, status=RepeatVisitSuggestion.Status.DISMISSED, actor=actor, now=now)
+        naming_new = RepeatVisitSuggestion.objects.filter(candidate=new).select_for_update()
+        for other in naming_new:
+            if RepeatVisitSuggestion.objects.filter(intake_id=other.intake_id, candidate=earlier).exists():
+                other.delete()  # the same question is already asked about the earlier person
+            elif other.intake_id == intake.pk:
+                other.delete()
+            else:
+                other.candidate = earlier
+                other.save(update_fields=["candidate"])
+    return locked
 
 
 def _locked(intake: Intake) -> Intake:

@@ -16,7 +16,7 @@ template only places them (``_board.html``). Nothing here is written or cached.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypedDict
 
@@ -95,6 +95,8 @@ class Board:
     on_the_way: list[OnTheWayRow]
     searching: list[SearchingRow]
     follow_ups_due: list[FollowUpRow]
+    # Every walk-in the board names: (intake id, person id, department id), for the access log.
+    shown: list[tuple] = field(default_factory=list)
     limit: int = BOARD_LIMIT
 
 
@@ -148,8 +150,11 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
     blank = uuid.UUID(int=0)
     detail_url = reverse("intake:detail", kwargs={"intake_id": blank}).replace(str(blank), "{}")
 
+    shown: list[tuple] = []
+
     def row(values: dict) -> dict:
         department_id = values["department_id"]
+        shown.append((values["intake_id"], values["person_id"], department_id))
         return {
             "url": detail_url.format(values["intake_id"]),
             "first_name": values["first_name"],
@@ -181,6 +186,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             "declined",
             "open_offers",
             "coordinators_called",
+            "person_id",
             intake_id=F("pk"),
             first_name=F("person__first_name"),
         )[:BOARD_LIMIT]
@@ -220,6 +226,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             "responded_at",
             "expected_arrival_at",
             first_name=F("intake__person__first_name"),
+            person_id=F("intake__person_id"),
             **_user_fields("volunteer__user"),
         )[:BOARD_LIMIT]
     ):
@@ -256,6 +263,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             "arrived_at",
             "calls",
             "last_call_at",
+            "person_id",
             intake_id=F("pk"),
             first_name=F("person__first_name"),
         )[:BOARD_LIMIT]
@@ -279,6 +287,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             "due_on",
             "days_after_admission",
             first_name=F("intake__person__first_name"),
+            person_id=F("intake__person_id"),
             **_user_fields("responsible"),
         )[:BOARD_LIMIT]
     ):
@@ -300,4 +309,5 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
         on_the_way=on_the_way,
         searching=searching,
         follow_ups_due=follow_ups_due,
+        shown=shown,
     )

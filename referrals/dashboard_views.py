@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
+from accounts.access_log import RecordType, ShownRecord, records_shown, shows_person
 from accounts.models import Role
 from accounts.permissions import role_required
 
@@ -23,18 +24,24 @@ from .dashboard_forms import DepartmentFilterForm, FiguresFilterForm
 PUBLIC_MAX_AGE = 3600
 
 
+@shows_person(RecordType.INTAKE)
 @require_safe
 @role_required(Role.COORDINATOR)
 def board(request: HttpRequest) -> HttpResponse:
     """Who is waiting, who is on the way, searches in progress and follow-ups due; htmx
-    refreshes the board part every 15 seconds."""
+    refreshes the board part every 15 seconds (each refresh is logged: it shows the people)."""
     form = DepartmentFilterForm(request.GET, departments=dashboard.dashboard_departments(user=request.user))
     if not form.is_valid():
         return render(request, "dashboard/board.html", {"form": form}, status=400)
-    context = {
-        "form": form,
-        "board": board_for_coordinator(departments=form.chosen_departments()),
-    }
+    shown_board = board_for_coordinator(departments=form.chosen_departments())
+    records_shown(
+        request,
+        [
+            ShownRecord(RecordType.INTAKE, str(intake_id), person_id, department_id)
+            for intake_id, person_id, department_id in shown_board.shown
+        ],
+    )
+    context = {"form": form, "board": shown_board}
     if request.htmx:
         return render(request, "dashboard/_board.html", context)
     return render(request, "dashboard/board.html", context)

@@ -115,7 +115,8 @@ class BedsForm(forms.Form):
 
 
 class FacilitySearchForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
-    """What a person needs from a facility. Blank fields match every facility."""
+    """What a person needs from a facility. Blank fields match every facility. For a walk-in it
+    is POSTed (the filters come from the person's record); the directory's copy is a GET form."""
 
     level_of_care = forms.ChoiceField(
         label="Level of care", choices=[("", "Any"), *LevelOfCare.choices], required=False
@@ -136,7 +137,6 @@ class FacilitySearchForm(CleanTextFormMixin, CrispyFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.helper.disable_csrf = True  # a GET form: the token must not end up in URLs
         self.helper.layout = Layout(
             Row(*(Column(name, css_class="col-sm-6 col-lg") for name in self.LAYOUT_FIELDS), css_class="g-2")
         )

@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.access_log import RecordType, record_shown, records_shown, shows_person
 from accounts.models import Role, User
 from accounts.permissions import role_required
-from accounts.services import access_log_intake, access_log_record
 from intake.models import Intake
 from intake.selectors import companion_assignment_id, consents_of, intakes_visible_to
 
@@ -39,6 +39,7 @@ def _for_recording(request: HttpRequest, intake_id: UUID) -> Intake:
     intake = placement.intake_get_for_placement(user=request.user, intake_id=intake_id)
     if not placement.placement_recordable_by(user=request.user, intake=intake):
         raise PermissionDenied
+    record_shown(request, intake)
     return intake
 
 
@@ -48,6 +49,7 @@ def _for_disclosure(request: HttpRequest, intake_id: UUID) -> Intake:
     intake = placement.intake_get_for_placement(user=request.user, intake_id=intake_id)
     if not placement.is_coordinator_of(user=request.user, department_id=intake.department_id):
         raise PermissionDenied
+    record_shown(request, intake)
     return intake
 
 
@@ -87,17 +89,19 @@ def _page(
     )
 
 
+@shows_person(RecordType.PLACEMENT)
 @require_GET
 def placement_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """The placement of one walk-in: the intake page's panel (htmx) or a page of its own."""
     intake = placement.intake_get_for_placement(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     context = placement.placement_panel_context(user=request.user, intake=intake)
     if request.htmx:
         return render(request, "referrals/_placement_panel.html", context)
-    access_log_intake(request=request, intake=intake, record_type="placement")
     return _page(request, "referrals/placement.html", intake, context)
 
 
+@shows_person(RecordType.PLACEMENT)
 def attempt_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """Record a call to a facility. ``?facility=<id>`` (the directory's search) prefills it."""
     intake = _for_recording(request, intake_id)
@@ -134,6 +138,7 @@ def attempt_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         return _page(request, "referrals/attempt_form.html", intake, {"form": form, "facility": facility})
 
 
+@shows_person(RecordType.PLACEMENT)
 def placement_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """Record the placement (the facility and level of care): the walk-in is then placed."""
     intake = _for_recording(request, intake_id)
@@ -167,6 +172,7 @@ def _placement_or_redirect(request: HttpRequest, intake: Intake):
     return record
 
 
+@shows_person(RecordType.PLACEMENT)
 def transport_update(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """How the person gets there, who drives, when they left and arrived."""
     intake = _for_recording(request, intake_id)
@@ -196,6 +202,7 @@ def transport_update(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         )
 
 
+@shows_person(RecordType.PLACEMENT)
 def admission_confirm(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """The facility confirmed the admission: follow-ups are scheduled."""
     intake = _for_recording(request, intake_id)
@@ -222,6 +229,7 @@ def admission_confirm(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         )
 
 
+@shows_person(RecordType.DISCLOSURE)
 def disclosure_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """Share a referral sheet with a facility, if a valid consent covers it (42 CFR 2.31)."""
     intake = _for_disclosure(request, intake_id)
@@ -263,22 +271,17 @@ def disclosure_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     )
 
 
+@shows_person(RecordType.DISCLOSURE)
 @role_required(Role.COORDINATOR)
 @require_GET
 def disclosure_detail(request: HttpRequest, disclosure_id: int) -> HttpResponse:
     """The referral sheet as shared: the 42 CFR 2.32 notice first, then exactly what was sent."""
     disclosure = placement.disclosure_get_for_user(user=request.user, disclosure_id=disclosure_id)
-    access_log_record(
-        request=request,
-        action="view",
-        record_type="disclosure",
-        record_id=disclosure.pk,
-        person=disclosure.person_id,
-        department=disclosure.department_id,
-    )
+    record_shown(request, disclosure)
     return render(request, "referrals/disclosure_sheet.html", {"disclosure": disclosure})
 
 
+@shows_person(RecordType.PLACEMENT)
 @role_required(Role.COORDINATOR)
 @require_GET
 def follow_ups(request: HttpRequest) -> HttpResponse:
@@ -292,16 +295,19 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
         else placement.follow_ups_upcoming_for(user=request.user)
     )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    records_shown(request, [follow_up.intake for follow_up in page])
     now = timezone.now()
     for follow_up in page:  # overdue on the department's own date, not the server's
         follow_up.overdue = follow_up.due_on < placement.local_today(follow_up.department, now)
     return render(request, "referrals/follow_up_list.html", {"page": page, "show": show})
 
 
+@shows_person(RecordType.PLACEMENT)
 @role_required(Role.COORDINATOR)
 def follow_up_record(request: HttpRequest, follow_up_id: int) -> HttpResponse:
     """Record how the person is doing at a follow-up."""
     follow_up = placement.follow_up_get_for_user(user=request.user, follow_up_id=follow_up_id)
+    record_shown(request, follow_up.intake, record_id=f"follow_up:{follow_up.pk}")
     department = follow_up.department
     with timezone.override(department.tzinfo):
         now_local = timezone.localtime(timezone.now()).replace(second=0, microsecond=0)

@@ -19,8 +19,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.access_log import RecordType, record_shown, shows_person
 from accounts.models import Role
 from accounts.permissions import role_required
 from intake.selectors import intake_get_for_user
@@ -127,13 +128,22 @@ def _safe_next(request: HttpRequest, facility: Facility) -> str:
     return reverse("referrals:facility_detail", kwargs={"facility_id": facility.pk})
 
 
+@shows_person(RecordType.PLACEMENT)
 @role_required(Role.COORDINATOR)
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def facility_search(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """Facilities for one walk-in, prefilled from what the intake says (insurance, gender,
-    pregnancy); the freshest bed counts first."""
+    pregnancy); the freshest bed counts first.
+
+    The filters are POSTed, never put in the URL: built from the person's record, they would
+    end up in browser history, proxy logs and the access log. A GET (and a query string, which
+    is ignored) shows the search prefilled from the record again.
+    """
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
-    form = FacilitySearchForm(request.GET or directory.search_prefill_for(intake=intake))
+    record_shown(request, intake)
+    form = FacilitySearchForm(
+        request.POST if request.method == "POST" else directory.search_prefill_for(intake=intake)
+    )
     facilities = list(directory.facilities_search(filters=form.filters())[: PAGE_SIZE + 1])
     try:
         attempt_url = reverse("referrals:attempt_create", kwargs={"intake_id": intake.pk})

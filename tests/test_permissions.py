@@ -13,6 +13,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from accounts.models import AccessLogEntry
+from intake.models import RepeatVisitSuggestion
 from volunteers.paging.tokens import offer_link, voice_token
 from volunteers.roster.services import shift_series_create
 
@@ -23,6 +25,7 @@ from .factories import (
     FacilityFactory,
     IntakeFactory,
     OfferFactory,
+    PersonFactory,
     ShiftFactory,
 )
 
@@ -79,6 +82,13 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         "intake:consent_revoke",
         "post",
         {A: 302, OF: 302, C: 302, **dict.fromkeys([NR, OF2, V, AD, XO, XC], 404)},
+    ),
+    # A possible repeat visit of the walk-in: decided by the department's coordinators only (an
+    # empty decision comes back to the intake page with a message); nobody else learns of it.
+    (
+        "intake:repeat_visit_decide",
+        "post",
+        {A: 302, C: 302, **dict.fromkeys([NR, OF, OF2, V, AD, XO, XC], 404)},
     ),
     # The accounting of disclosures and accesses of the walk-in's person: coordinators of the
     # person's department only; everyone else is not told the person exists.
@@ -459,6 +469,12 @@ def _url(request, name: str, walk_in) -> str:
         return reverse(name, kwargs={"person_id": walk_in.person_id})
     if name == "intake:consent_revoke":
         return reverse(name, kwargs={"consent_id": ConsentFactory(intake=walk_in).pk})
+    if name == "intake:repeat_visit_decide":
+        earlier = PersonFactory(department=walk_in.department, first_name=walk_in.person.first_name)
+        suggestion = RepeatVisitSuggestion.objects.create(
+            intake=walk_in, candidate=earlier, reasons=["same_first_name", "same_date_of_birth"]
+        )
+        return reverse(name, kwargs={"suggestion_id": suggestion.pk})
     return reverse(name)
 
 
@@ -471,3 +487,134 @@ def test_permission_table(
     assert response.status_code == expected, f"{user} {method.upper()} {name}"
     if user == "anonymous" and expected == 302 and name not in {"accounts:logout"}:
         assert response["Location"].startswith(reverse("accounts:login")) or name.startswith("admin:")
+
+
+# --- the access log (issue 13, findings 3 and 15) ---------------------------------------------
+
+# Every URL of a page or action that shows or changes a person. An allowed request writes the
+# access log, whatever its headers: one row per record shown (list pages: per walk-in listed).
+RECORD_URLS = {
+    "intake:list",
+    "intake:desk",
+    "intake:detail",
+    "intake:edit",
+    "intake:close",
+    "intake:consent",
+    "intake:consent_revoke",
+    "intake:person_accounting",
+    "intake:person_erase",
+    "intake:repeat_visit_decide",
+    "volunteers:assignment",
+    "volunteers:assignment_details",
+    "volunteers:assignment_arrived",
+    "volunteers:assignment_release",
+    "volunteers:paging_panel",
+    "volunteers:paging_page",
+    "volunteers:paging_stop",
+    "volunteers:paging_resume",
+    "volunteers:paging_release",
+    "notifications:intake_log",
+    "referrals:facility_search",
+    "referrals:placement",
+    "referrals:attempt_create",
+    "referrals:placement_create",
+    "referrals:transport_update",
+    "referrals:admission_confirm",
+    "referrals:disclosure_create",
+    "referrals:disclosure_detail",
+    "referrals:follow_ups",
+    "referrals:follow_up_record",
+    "dashboard:board",
+}
+# URLs that take a record's id but show no person: the offer link says only where a companion
+# is needed (DESIGN.md); the new walk-in form is empty (its POST is logged: test_repeat_visit).
+NOT_RECORD_URLS = {"volunteers:offer", "intake:create"}
+
+
+def test_every_url_of_a_record_is_in_the_access_log_table():
+    """A URL naming a walk-in, person, consent, offer, disclosure or follow-up is a record URL."""
+    record_kwargs = ("intake_id", "person_id", "consent_id", "offer_id", "disclosure_id", "follow_up_id")
+    missing = (
+        {name for name in _all_url_names() if _takes_a_record(name, record_kwargs)}
+        - RECORD_URLS
+        - NOT_RECORD_URLS
+    )
+    assert not missing, f"Declare what these views show (@shows_person) and list them: {sorted(missing)}"
+
+
+def _takes_a_record(name: str, record_kwargs) -> bool:
+    from django.urls import NoReverseMatch
+
+    for kwarg in record_kwargs:
+        try:
+            reverse(name, kwargs={kwarg: "00000000-0000-0000-0000-000000000001"})
+        except NoReverseMatch:
+            try:
+                reverse(name, kwargs={kwarg: 1})
+            except NoReverseMatch:
+                continue
+        return True
+    return False
+
+
+# Users of `department` who may reach each record URL (the other department's staff are refused
+# every record of `department`; on their own lists they see none of these walk-ins, and the
+# second officer's desk lists only their own walk-ins: none).
+ACCESS_CASES = [
+    (name, method, user, htmx)
+    for name, method, expected in TABLE
+    if name in RECORD_URLS
+    for user in USERS
+    if user not in {"anonymous", "other_officer", "other_coordinator"}
+    and expected[user] in (200, 302)
+    and (name, user) != ("intake:desk", "second_officer")
+    for htmx in (False, True)
+]
+
+
+@pytest.fixture
+def a_follow_up_due(coordinator, walk_in):
+    """An admitted walk-in whose first follow-up is due, for the lists that show them."""
+    from referrals.placement import placement_admission_confirm, placement_record
+
+    intake = IntakeFactory(
+        department=walk_in.department,
+        status="searching_placement",
+        companion_needed_at=None,
+        arrived_at=timezone.now() - timedelta(days=4),
+    )
+    placement = placement_record(
+        intake=intake, actor=coordinator, facility=FacilityFactory(), level_of_care="3.7-WM"
+    )
+    placement_admission_confirm(
+        placement=placement, actor=coordinator, admitted_at=timezone.now() - timedelta(days=3)
+    )
+    return intake
+
+
+def test_access_cases_cover_every_record_url():
+    assert {name for name, _, _, _ in ACCESS_CASES} == RECORD_URLS
+
+
+@pytest.mark.parametrize(("name", "method", "user", "htmx"), ACCESS_CASES)
+def test_an_allowed_request_for_a_record_writes_the_access_log(
+    request, name, method, user, htmx, walk_in, a_follow_up_due
+):
+    client = client_for(request.getfixturevalue(user))
+    url = _url(request, name, walk_in)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    before = AccessLogEntry.objects.count()
+
+    response = getattr(client, method)(url, **headers)
+
+    assert response.status_code in (200, 302), f"{user} {method.upper()} {name}"
+    if response.status_code == 302 and response["Location"].startswith(reverse("accounts:reauthenticate")):
+        pytest.fail("the session policy sent the user away before the record was shown")
+    entries = list(AccessLogEntry.objects.order_by("id")[before:])
+    assert entries, f"{user} {method.upper()} {name} (htmx: {htmx}) wrote no access-log row"
+    acting = request.getfixturevalue(user)
+    for entry in entries:
+        assert entry.user_id == acting.pk
+        assert entry.person_id is not None
+        assert entry.department_id == walk_in.department_id
+        assert entry.action == ("edit" if method == "post" else "view")

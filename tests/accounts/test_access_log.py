@@ -39,10 +39,12 @@ def test_viewing_an_intake_writes_one_entry(coordinator_client, coordinator, wal
     assert len(entry.user_agent) == 200
 
 
-def test_the_htmx_status_refresh_writes_nothing(coordinator_client, walk_in):
+def test_the_htmx_status_refresh_is_logged_too(coordinator_client, walk_in):
+    """It shows the person's status: an access like any other (issue 13, finding 3)."""
     url = reverse("intake:detail", kwargs={"intake_id": walk_in.pk})
     assert coordinator_client.get(url, HTTP_HX_REQUEST="true").status_code == 200
-    assert not AccessLogEntry.objects.exists()
+    entry = AccessLogEntry.objects.get()
+    assert (entry.action, entry.record_type, entry.person_id) == ("view", "intake", walk_in.person_id)
 
 
 def test_a_refused_view_writes_nothing(walk_in, other_coordinator):
@@ -197,3 +199,53 @@ def test_accounting_query_count_does_not_grow(coordinator_client, coordinator, w
         )
     assert AccessLogEntry.objects.filter(person=walk_in.person).count() == 50
     assert queries() == with_one
+
+
+# --- one mechanism for every page, partial and action (issue 13, findings 3 and 15) ------------
+
+
+def test_a_list_page_logs_one_row_per_person_listed(coordinator_client, coordinator, department, officer):
+    walk_ins = [IntakeFactory(department=department, logged_by=officer) for _ in range(3)]
+
+    for url in (reverse("intake:list"), reverse("dashboard:board")):
+        response = coordinator_client.get(url, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        for walk_in in walk_ins:
+            assert walk_in.person.first_name in response.text
+
+    rows = AccessLogEntry.objects.filter(user=coordinator)
+    assert set(rows.values_list("path", flat=True)) == {reverse("intake:list"), reverse("dashboard:board")}
+    for walk_in in walk_ins:
+        assert rows.filter(person=walk_in.person, record_id=str(walk_in.pk)).count() == 2
+
+
+def test_an_action_post_is_logged_as_an_edit(coordinator_client, coordinator, walk_in):
+    url = reverse("intake:close", kwargs={"intake_id": walk_in.pk})
+
+    response = coordinator_client.post(url, {"reason": "declined_treatment"}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 302
+    entry = AccessLogEntry.objects.get()
+    assert (entry.user, entry.action, entry.person_id, entry.path) == (
+        coordinator,
+        "edit",
+        walk_in.person_id,
+        url,
+    )
+
+
+def test_a_record_view_that_forgets_to_declare_fails_closed(rf, coordinator):
+    from django.core.exceptions import ImproperlyConfigured
+    from django.http import HttpResponse
+
+    from accounts.access_log import shows_person
+
+    @shows_person("intake")
+    def forgetful(request):
+        return HttpResponse("a person's details")
+
+    request = rf.get("/somewhere/")
+    request.user = coordinator
+    with pytest.raises(ImproperlyConfigured, match="without declaring"):
+        forgetful(request)
+    assert not AccessLogEntry.objects.exists()

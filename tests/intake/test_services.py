@@ -283,17 +283,25 @@ def test_intake_create_leaves_nothing_behind_when_the_intake_is_invalid(departme
     assert (Person.objects.count(), Intake.objects.count(), IntakeEvent.objects.count()) == (0, 0, 0)
 
 
-def test_intake_create_refuses_to_link_a_person_of_another_department(department, other_department, officer):
-    stranger = IntakeFactory(department=other_department).person
-    intakes_before = Intake.objects.count()
+def test_intake_create_never_links_only_suggests(department, other_department, officer):
+    """A repeat visit gets its own record; a coordinator decides (issue 13, finding 2)."""
+    data = _person_data(date_of_birth=date(1988, 2, 29), approximate_age=None)
+    known = IntakeFactory(
+        department=department,
+        person__first_name=data["first_name"].upper(),
+        person__date_of_birth=data["date_of_birth"],
+    ).person
+    IntakeFactory(
+        department=other_department,
+        person__first_name=data["first_name"],
+        person__date_of_birth=data["date_of_birth"],
+    )
 
-    with pytest.raises(ValidationError, match="not known to this department"):
-        intake_create(
-            department=department,
-            officer=officer,
-            person_data=_person_data(),
-            intake_data=_intake_data(),
-            existing_person=stranger,
-        )
+    intake = intake_create(
+        department=department, officer=officer, person_data=data, intake_data=_intake_data()
+    )
 
-    assert Intake.objects.count() == intakes_before
+    assert intake.person != known
+    suggestion = intake.repeat_visit_suggestions.get()
+    assert (suggestion.candidate, suggestion.status) == (known, "suggested")
+    assert suggestion.reasons == ["same_first_name", "same_date_of_birth"]

@@ -104,7 +104,7 @@ def test_each_filter_narrows_the_results(facilities, filters, expected):
     ],
 )
 def test_the_search_page_applies_each_filter(coordinator_client, walk_in, facilities, query, expected):
-    response = coordinator_client.get(_url(walk_in), query)
+    response = coordinator_client.post(_url(walk_in), query)
 
     assert response.status_code == 200
     shown = {name for name in [*ALL_ACTIVE, "Closed program"] if name in response.text}
@@ -152,7 +152,7 @@ def test_the_coordinator_can_clear_the_prefilled_filters(coordinator_client, wal
     walk_in.person.insurance = "none"
     walk_in.person.save()
 
-    response = coordinator_client.get(_url(walk_in), {"payment": ""})
+    response = coordinator_client.post(_url(walk_in), {"payment": ""})
 
     assert {f.name for f in response.context["facilities"]} == ALL_ACTIVE
 
@@ -203,7 +203,7 @@ def test_the_search_shows_at_most_fifty(coordinator_client, walk_in):
 
 
 def test_a_tampered_search_does_not_fail(coordinator_client, walk_in, facilities):
-    response = coordinator_client.get(_url(walk_in), {"level_of_care": "x" * 500, "beds_only": "maybe"})
+    response = coordinator_client.post(_url(walk_in), {"level_of_care": "x" * 500, "beds_only": "maybe"})
 
     assert response.status_code == 200
 

@@ -29,6 +29,7 @@ def test_every_personal_record_model_is_tracked():
         "intake.Person",
         "intake.Intake",
         "intake.Consent",
+        "intake.RepeatVisitSuggestion",
         "referrals.PlacementAttempt",
         "referrals.Placement",
         "referrals.Disclosure",

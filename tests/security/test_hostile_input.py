@@ -301,13 +301,15 @@ ENDPOINTS = [
     Endpoint("referrals:facility_edit", "post", "coordinator", fields_of(FacilityForm)),
     Endpoint("referrals:facility_beds", "post", "coordinator", [*fields_of(BedsForm), "next"]),
     Endpoint("referrals:hsds_import", "post", "coordinator", fields_of(HsdsUploadForm)),
+    # Built from the walk-in's record: POSTed, never in the URL (issue 13, finding 17).
+    Endpoint("referrals:facility_search", "post", "coordinator", fields_of(FacilitySearchForm)),
+    Endpoint("intake:repeat_visit_decide", "post", "coordinator", ["decision"]),
     # The filters: query strings only.
     Endpoint("intake:list", "get", "coordinator", ["status", "page"]),
     Endpoint("dashboard:board", "get", "coordinator", fields_of(DepartmentFilterForm)),
     Endpoint("dashboard:figures", "get", "coordinator", fields_of(FiguresFilterForm)),
     Endpoint("dashboard:figures_csv", "get", "coordinator", fields_of(FiguresFilterForm)),
     Endpoint("referrals:facility_list", "get", "coordinator", [*fields_of(DirectoryFilterForm), "page"]),
-    Endpoint("referrals:facility_search", "get", "coordinator", fields_of(FacilitySearchForm)),
     Endpoint("referrals:follow_ups", "get", "coordinator", ["show", "page"]),
     Endpoint("referrals:placement_create", "get", "coordinator", ["facility"]),
     Endpoint("volunteers:coverage", "get", "coordinator", fields_of(CoverageForm)),

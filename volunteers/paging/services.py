@@ -437,7 +437,6 @@ def walk_in_log(
     officer: User,
     person_data: dict,
     intake_data: dict,
-    existing_person=None,
 ) -> Intake:
     """The desk logs a walk-in: the intake is recorded (``intake_create``) and, unless it closed
     at once as a medical transfer, the first wave is queued right after commit (the paging sweep
@@ -448,7 +447,6 @@ def walk_in_log(
             officer=officer,
             person_data=person_data,
             intake_data=intake_data,
-            existing_person=existing_person,
         )
         paging_kick_on_commit(intake=intake)
     return intake

@@ -17,12 +17,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access_log import RecordType, record_shown, records_shown, shows_person
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import coordinator_department_ids, user_has_role
-from accounts.services import access_log_intake
 from intake import selectors as intake_selectors
-from intake.forms import PERSON_CHOICE_ERROR, CloseIntakeForm, CompanionDetailsForm, WalkInForm
+from intake.forms import CloseIntakeForm, CompanionDetailsForm, WalkInForm
 from intake.models import Intake
 from intake.selectors import intake_get_for_user
 from intake.services import intake_update_by_companion
@@ -117,6 +117,7 @@ def offer_respond(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@shows_person(RecordType.ASSIGNMENT)
 @role_required(Role.VOLUNTEER)
 def assignment(request: HttpRequest, offer_id: int) -> HttpResponse:
     """The minimum a companion needs: first name, language, needs, status (42 CFR Part 2)."""
@@ -126,23 +127,20 @@ def assignment(request: HttpRequest, offer_id: int) -> HttpResponse:
         ended = selectors.ended_assignment_for_user(user=request.user, offer_id=offer_id)
         if ended is None:
             raise
+        # Only that it ended: no detail about the person (nothing of their record is shown).
+        records_shown(request, [])
         return render(request, "volunteers/assignment_ended.html", {"offer": ended})
-    access_log_intake(request=request, intake=offer.intake, record_type="assignment", record_id=offer.pk)
+    record_shown(request, offer.intake, record_id=offer.pk)
     return render(request, "volunteers/assignment.html", {"offer": offer, "intake": offer.intake})
 
 
+@shows_person(RecordType.ASSIGNMENT)
 @role_required(Role.VOLUNTEER)
 def assignment_details(request: HttpRequest, offer_id: int) -> HttpResponse:
     """The companion corrects the minimum necessary: the first name, the language, the needs."""
     offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
     intake = offer.intake
-    access_log_intake(
-        request=request,
-        intake=intake,
-        record_type="assignment",
-        record_id=offer.pk,
-        action="edit" if request.method == "POST" else "view",
-    )
+    record_shown(request, intake, record_id=offer.pk)
     form = CompanionDetailsForm(request.POST or None, initial=CompanionDetailsForm.initial_for(intake))
     if request.method == "POST" and form.is_valid():
         try:
@@ -155,10 +153,12 @@ def assignment_details(request: HttpRequest, offer_id: int) -> HttpResponse:
     return render(request, "volunteers/assignment_details.html", {"offer": offer, "form": form})
 
 
+@shows_person(RecordType.ASSIGNMENT)
 @role_required(Role.VOLUNTEER)
 @require_POST
 def assignment_arrived(request: HttpRequest, offer_id: int) -> HttpResponse:
     offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
+    record_shown(request, offer.intake, record_id=offer.pk)
     try:
         services.companion_mark_arrived(offer_id=offer.pk, volunteer=offer.volunteer)
     except services.OfferUnavailable as unavailable:
@@ -171,10 +171,12 @@ def assignment_arrived(request: HttpRequest, offer_id: int) -> HttpResponse:
 # --- the paging panel on the intake page (desk officers and coordinators) ---------------------
 
 
+@shows_person(RecordType.INTAKE)
 def paging_panel(request: HttpRequest, intake_id) -> HttpResponse:
     """Who was paged when, their answers, the expected arrival; refreshed by htmx. Coordinators
     also see the ranking with its reasons and can page someone by hand or stop paging."""
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     is_coordinator = user_has_role(user=request.user, role=Role.COORDINATOR)
     # Volunteers' verified numbers, to call them: for the department's coordinators only (desk
     # officers and other volunteers never see them).
@@ -203,10 +205,12 @@ def paging_panel(request: HttpRequest, intake_id) -> HttpResponse:
     )
 
 
+@shows_person(RecordType.INTAKE)
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_page_by_hand(request: HttpRequest, intake_id) -> HttpResponse:
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     volunteer = Volunteer.objects.filter(
         pk=_int_or_none(request.POST.get("volunteer")), departments=intake.department
     ).first()
@@ -222,11 +226,13 @@ def paging_page_by_hand(request: HttpRequest, intake_id) -> HttpResponse:
     return redirect("intake:detail", intake_id=intake.pk)
 
 
+@shows_person(RecordType.INTAKE)
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_page_near_fit(request: HttpRequest, intake_id) -> HttpResponse:
     """ "Page Tom anyway": a near fit, relaxing the one rule that left them out."""
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     form = NearFitForm(request.POST)
     volunteer = None
     if form.is_valid():
@@ -247,10 +253,12 @@ def paging_page_near_fit(request: HttpRequest, intake_id) -> HttpResponse:
     return redirect("intake:detail", intake_id=intake.pk)
 
 
+@shows_person(RecordType.INTAKE)
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_stop(request: HttpRequest, intake_id) -> HttpResponse:
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     withdrawn = services.paging_stop(intake=intake, actor=request.user)
     messages.success(
         request, f"Paging stopped; {withdrawn} open request{'s' if withdrawn != 1 else ''} withdrawn."
@@ -258,10 +266,12 @@ def paging_stop(request: HttpRequest, intake_id) -> HttpResponse:
     return redirect("intake:detail", intake_id=intake.pk)
 
 
+@shows_person(RecordType.INTAKE)
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_resume(request: HttpRequest, intake_id) -> HttpResponse:
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     try:
         services.paging_resume(intake=intake, actor=request.user)
     except services.OfferUnavailable as unavailable:
@@ -278,11 +288,13 @@ def _int_or_none(value) -> int | None:
         return None
 
 
+@shows_person(RecordType.ASSIGNMENT)
 @role_required(Role.VOLUNTEER)
 @require_POST
 def assignment_release(request: HttpRequest, offer_id: int) -> HttpResponse:
     """The companion cannot come after all: someone else is paged at once."""
     offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
+    record_shown(request, offer.intake, record_id=offer.pk)
     try:
         services.companion_release(offer_id=offer.pk, actor=request.user)
     except services.OfferUnavailable as unavailable:
@@ -292,11 +304,13 @@ def assignment_release(request: HttpRequest, offer_id: int) -> HttpResponse:
     return redirect("volunteers:home")
 
 
+@shows_person(RecordType.INTAKE)
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_release(request: HttpRequest, intake_id) -> HttpResponse:
     """A coordinator records that the companion on the way is not coming; paging resumes."""
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     offer = Offer.objects.filter(intake=intake, status=Offer.Status.ACCEPTED).first()
     if offer is None:
         messages.error(request, "There is no companion to release.")
@@ -313,55 +327,38 @@ def paging_release(request: HttpRequest, intake_id) -> HttpResponse:
 # --- the desk: logging and closing a walk-in (paging starts and stops with them) -----------
 
 
+@shows_person(RecordType.INTAKE)
 @role_required(Role.DESK_OFFICER, Role.COORDINATOR)
 def walk_in_create(request: HttpRequest) -> HttpResponse:
-    """Log a walk-in in one step. When they may have been here before, ask once whether to link."""
+    """Log a walk-in in one step. The answer never depends on whether the person is known:
+    repeat visits are suggested to coordinators on the intake page, after the walk-in is saved."""
     departments = intake_selectors.departments_for_walk_ins(user=request.user)
     form = WalkInForm(request.POST or None, departments=departments)
-    matches = []
     if request.method == "POST" and form.is_valid():
-        department = form.chosen_department()
-        choice = form.cleaned_data["person_choice"]
-        existing_person = None
-        if choice and choice != "new":
-            candidates = intake_selectors.people_matching(
-                department=department,
-                first_name=form.cleaned_data["first_name"],
-                last_name=form.cleaned_data["last_name"],
-                date_of_birth=form.cleaned_data["date_of_birth"],
+        intake = services.walk_in_log(
+            department=form.chosen_department(),
+            officer=request.user,
+            person_data=form.person_data(),
+            intake_data=form.intake_data(),
+        )
+        record_shown(request, intake)
+        if intake.close_reason == Intake.CloseReason.MEDICAL_TRANSFER:
+            messages.error(
+                request,
+                "Call EMS now (911). This walk-in is recorded as a medical transfer to the ER.",
             )
-            existing_person = next((p for p in candidates if str(p.pk) == choice), None)
-            if existing_person is None:
-                form.add_error(None, PERSON_CHOICE_ERROR)
-        elif not choice:
-            matches = intake_selectors.people_matching(
-                department=department,
-                first_name=form.cleaned_data["first_name"],
-                last_name=form.cleaned_data["last_name"],
-                date_of_birth=form.cleaned_data["date_of_birth"],
-            )
-        if not form.errors and not matches:
-            intake = services.walk_in_log(
-                department=department,
-                officer=request.user,
-                person_data=form.person_data(),
-                intake_data=form.intake_data(),
-                existing_person=existing_person,
-            )
-            if intake.close_reason == Intake.CloseReason.MEDICAL_TRANSFER:
-                messages.error(
-                    request,
-                    "Call EMS now (911). This walk-in is recorded as a medical transfer to the ER.",
-                )
-            else:
-                messages.success(request, "Walk-in logged. A companion will be paged.")
-            return redirect("intake:detail", intake_id=intake.pk)
-    return render(request, "intake/walk_in_form.html", {"form": form, "matches": matches})
+        else:
+            messages.success(request, "Walk-in logged. A companion will be paged.")
+        return redirect("intake:detail", intake_id=intake.pk)
+    records_shown(request, [])  # the empty form shows nobody
+    return render(request, "intake/walk_in_form.html", {"form": form})
 
 
+@shows_person(RecordType.INTAKE)
 @require_POST
 def intake_close(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     intake = intake_selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
+    record_shown(request, intake)
     form = CloseIntakeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose why this walk-in is being closed.")
