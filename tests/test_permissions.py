@@ -510,6 +510,7 @@ RECORD_URLS = {
     "volunteers:assignment_release",
     "volunteers:paging_panel",
     "volunteers:paging_page",
+    "volunteers:paging_page_near_fit",
     "volunteers:paging_stop",
     "volunteers:paging_resume",
     "volunteers:paging_release",

@@ -116,3 +116,12 @@ def twilio_account(settings):
     settings.TWILIO_AUTH_TOKEN = TOKEN
     settings.HARBOR_SITE_URL = SITE
     settings.TWILIO_STATUS_CALLBACK_URL = SITE + "/volunteers/twilio/status/"
+
+
+@pytest.fixture
+def coordinator_on_call(coordinator):
+    """The department's coordinator, with a verified phone: paged by text when nobody can be."""
+    coordinator.phone = "+19785559000"
+    coordinator.phone_verified_at = timezone.now()  # texted only once verified
+    coordinator.save()
+    return coordinator

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from intake.models import Intake, IntakeEvent
 from intake.services import intake_transition
@@ -58,14 +57,6 @@ def first_wave(walk_in, volunteers, worker, sms_outbox) -> list[Offer]:
     assert [o.volunteer for o in offers] == volunteers[:3]
     sms_outbox.clear()
     return offers
-
-
-@pytest.fixture
-def coordinator_on_call(coordinator):
-    coordinator.phone = "+19785559000"
-    coordinator.phone_verified_at = timezone.now()  # texted only once verified
-    coordinator.save()
-    return coordinator
 
 
 def texts_to(sms_outbox, volunteer_or_user) -> list[str]:

@@ -71,9 +71,18 @@ def everyone(department, officer, walk_in):
 def test_each_volunteer_is_counted_under_the_first_rule_that_left_them_out(walk_in, everyone):
     explanation = paging_explanation(intake=walk_in)
 
-    assert [rule.key for rule in RULES] == ["vetted", "on_call", "free", "language", "gender", "not_asked"]
+    assert [rule.key for rule in RULES] == [
+        "vetted",
+        "reachable",
+        "on_call",
+        "free",
+        "language",
+        "gender",
+        "not_asked",
+    ]
     assert {rule.key: n for rule, n in explanation.removed} == {
         "vetted": 2,
+        "reachable": 0,
         "on_call": 2,
         "free": 1,
         "language": 2,
@@ -88,6 +97,22 @@ def test_each_volunteer_is_counted_under_the_first_rule_that_left_them_out(walk_
         ("Quiet", "on_call"),
         ("Tom", "gender"),
     ]
+
+
+def test_a_volunteer_with_no_verified_phone_or_e_mail_is_named_as_such(department, walk_in):
+    """A page goes only to a verified contact: a fitting volunteer without one is not paged, and
+    the explanation says why (and offers no "Page anyway": nothing would reach them)."""
+    volunteer = named(department, "Una", languages=["vi"], gender="woman")
+    volunteer.phone_verified_at = None
+    volunteer.save()
+    volunteer.user.email_verified_at = None
+    volunteer.user.save()
+
+    explanation = paging_explanation(intake=walk_in)
+
+    assert {rule.key: n for rule, n in explanation.removed}["reachable"] == 1
+    assert "1 no verified phone or e-mail" in explanation.text
+    assert explanation.near_fits == []
 
 
 def test_the_explanation_reads_plainly(walk_in, everyone):

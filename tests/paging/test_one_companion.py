@@ -34,13 +34,6 @@ def volunteers(department):
 
 
 @pytest.fixture
-def coordinator_on_call(coordinator):
-    coordinator.phone = "+19785559000"
-    coordinator.save()
-    return coordinator
-
-
-@pytest.fixture
 def two_walk_ins(department, officer, volunteers, worker, sms_outbox):
     """Two walk-ins logged a minute apart; the first three volunteers are paged for both."""
     first, second = waiting(department, officer), waiting(department, officer)

@@ -38,13 +38,6 @@ NOBODY_FITS = (
 
 
 @pytest.fixture
-def coordinator_on_call(coordinator):
-    coordinator.phone = "+19785559000"
-    coordinator.save()
-    return coordinator
-
-
-@pytest.fixture
 def handed_over(monkeypatch) -> list:
     """When (by the clock) each text was handed to the SMS backend."""
     at: list = []

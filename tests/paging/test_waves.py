@@ -34,14 +34,6 @@ def volunteers(department):
 
 
 @pytest.fixture
-def coordinator_on_call(coordinator):
-    coordinator.phone = "+19785559000"
-    coordinator.phone_verified_at = timezone.now()  # texted only once verified
-    coordinator.save()
-    return coordinator
-
-
-@pytest.fixture
 def walk_in(department, officer):
     return waiting(department, officer)
 

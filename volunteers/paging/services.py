@@ -323,19 +323,25 @@ def paging_due_intake_ids(*, now: datetime | None = None, limit: int = 100) -> l
     )
 
 
+def _lock_waiting(intake: Intake) -> Intake:
+    """Lock the intake (first in the lock order) for a coordinator's page; it must still wait."""
+    locked = (
+        Intake.objects.select_for_update(of=("self",))
+        .select_related("department", "person")
+        .get(pk=intake.pk)
+    )
+    if locked.status != Intake.Status.WAITING_FOR_COMPANION:
+        raise OfferUnavailable("This person already has a companion, or the walk-in is closed.")
+    return locked
+
+
 def offer_page_by_hand(
     *, intake: Intake, volunteer: Volunteer, coordinator: User, now: datetime | None = None
 ) -> Offer:
     """A coordinator pages a volunteer of their choosing (on shift or not, but vetted and free)."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = (
-            Intake.objects.select_for_update(of=("self",))
-            .select_related("department", "person")
-            .get(pk=intake.pk)
-        )
-        if locked.status != Intake.Status.WAITING_FOR_COMPANION:
-            raise OfferUnavailable("This person already has a companion, or the walk-in is closed.")
+        locked = _lock_waiting(intake)
         eligible = rank_volunteers(intake=locked, now=now, require_on_call=False, only=volunteer)
         if not eligible:
             raise OfferUnavailable(
@@ -363,13 +369,7 @@ def offer_page_near_fit(
     if rule not in RELAXABLE_RULES:
         raise OfferUnavailable("Only the language, gender or on-call rule can be relaxed.")
     with transaction.atomic():
-        locked = (
-            Intake.objects.select_for_update(of=("self",))
-            .select_related("department", "person")
-            .get(pk=intake.pk)
-        )
-        if locked.status != Intake.Status.WAITING_FOR_COMPANION:
-            raise OfferUnavailable("This person already has a companion, or the walk-in is closed.")
+        locked = _lock_waiting(intake)
         explanation = paging_explanation(intake=locked, now=now)
         near_fit = next(
             (n for n in explanation.near_fits if n.volunteer.pk == volunteer.pk and n.rule.key == rule),

@@ -30,9 +30,10 @@ def offer_token(offer: Offer) -> str:
     return signing.dumps({"o": offer.pk}, salt=SALT, compress=True)
 
 
-def offer_id_from_token(token: str) -> int:
+def _offer_id(token: str, *, salt: str) -> int:
+    """The offer a signed token names. Raises ExpiredOfferLink or BadOfferLink."""
     try:
-        data = signing.loads(token, salt=SALT, max_age=OFFER_OPEN_FOR)
+        data = signing.loads(token, salt=salt, max_age=OFFER_OPEN_FOR)
     except signing.SignatureExpired as error:
         raise ExpiredOfferLink from error
     except signing.BadSignature as error:
@@ -40,6 +41,10 @@ def offer_id_from_token(token: str) -> int:
     if not isinstance(data, dict) or not isinstance(data.get("o"), int):
         raise BadOfferLink
     return data["o"]
+
+
+def offer_id_from_token(token: str) -> int:
+    return _offer_id(token, salt=SALT)
 
 
 def offer_link(offer: Offer) -> str:
@@ -58,15 +63,7 @@ def voice_token(offer: Offer) -> str:
 
 def offer_id_from_voice_token(token: str) -> int:
     """The offer a call is about. Raises ExpiredOfferLink or BadOfferLink."""
-    try:
-        data = signing.loads(token, salt=VOICE_SALT, max_age=OFFER_OPEN_FOR)
-    except signing.SignatureExpired as error:
-        raise ExpiredOfferLink from error
-    except signing.BadSignature as error:
-        raise BadOfferLink from error
-    if not isinstance(data, dict) or not isinstance(data.get("o"), int):
-        raise BadOfferLink
-    return data["o"]
+    return _offer_id(token, salt=VOICE_SALT)
 
 
 def _absolute(name: str, token: str) -> str:

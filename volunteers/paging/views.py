@@ -216,13 +216,23 @@ def paging_page_by_hand(request: HttpRequest, intake_id) -> HttpResponse:
     ).first()
     if volunteer is None:
         messages.error(request, "Choose a volunteer of this department to page.")
+        return redirect("intake:detail", intake_id=intake.pk)
+    return _page(
+        request,
+        intake,
+        lambda: services.offer_page_by_hand(intake=intake, volunteer=volunteer, coordinator=request.user),
+        f"{volunteer} has been paged.",
+    )
+
+
+def _page(request: HttpRequest, intake, page, success: str) -> HttpResponse:
+    """Run ``page`` (a paging service), say how it went, and go back to the intake."""
+    try:
+        page()
+    except services.OfferUnavailable as unavailable:
+        messages.error(request, unavailable.reason)
     else:
-        try:
-            services.offer_page_by_hand(intake=intake, volunteer=volunteer, coordinator=request.user)
-        except services.OfferUnavailable as unavailable:
-            messages.error(request, unavailable.reason)
-        else:
-            messages.success(request, f"{volunteer} has been paged.")
+        messages.success(request, success)
     return redirect("intake:detail", intake_id=intake.pk)
 
 
@@ -242,15 +252,15 @@ def paging_page_near_fit(request: HttpRequest, intake_id) -> HttpResponse:
     if volunteer is None:
         messages.error(request, "Choose a near fit of this department to page.")
         return redirect("intake:detail", intake_id=intake.pk)
-    try:
-        services.offer_page_near_fit(
-            intake=intake, volunteer=volunteer, rule=form.cleaned_data["rule"], coordinator=request.user
-        )
-    except services.OfferUnavailable as unavailable:
-        messages.error(request, unavailable.reason)
-    else:
-        messages.success(request, f"{volunteer} has been paged anyway.")
-    return redirect("intake:detail", intake_id=intake.pk)
+    rule = form.cleaned_data["rule"]
+    return _page(
+        request,
+        intake,
+        lambda: services.offer_page_near_fit(
+            intake=intake, volunteer=volunteer, rule=rule, coordinator=request.user
+        ),
+        f"{volunteer} has been paged anyway.",
+    )
 
 
 @shows_person(RecordType.INTAKE)
