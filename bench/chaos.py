@@ -19,7 +19,9 @@ Killing and restarting them touches nothing else on the machine; all of them sto
    the same message is counted as the duplicate a volunteer would receive.
 3. For each race intake, its twenty offered volunteers (each signed in over HTTP) press Accept
    at the same instant (a thread barrier) against gunicorn: exactly one must win, over HTTP and
-   in the database.
+   in the database. (A volunteer is with one person at a time and accepting withdraws their
+   other requests, so each intake is closed after its race and the winner's later requests are
+   pending again: the same twenty race for every intake.)
 4. Every way paging can stall (nobody fits, the last decline, every text undelivered, a volunteer
    already with someone), each timed from the stall to the coordinator's text (``bench.stalls``).
 
@@ -209,7 +211,7 @@ def _race(base: str, manifest: dict) -> dict:
     volunteers = race["volunteers"]
     sessions = [_session(base, username, manifest["password"]) for username in volunteers]
     won = refused = other = one_winner = 0
-    for entry in race["intakes"]:
+    for number, entry in enumerate(race["intakes"]):
         barrier = threading.Barrier(len(volunteers))
         statuses: list[int] = [0] * len(volunteers)
 
@@ -234,6 +236,17 @@ def _race(base: str, manifest: dict) -> dict:
             thread.start()
         for thread in threads:
             thread.join(timeout=90)
+        # A volunteer is with one person at a time, and accepting withdraws their other requests:
+        # the winner's walk-in is closed and the winner's requests for the later intakes are
+        # pending again, so the same twenty volunteers race for every intake.
+        later = ",".join(f"'{e['intake']}'" for e in race["intakes"][number + 1 :]) or "NULL"
+        psql(
+            f"""UPDATE intake_intake SET status = 'closed', close_reason = 'duplicate',
+                closed_at = now(), companion_needed_at = NULL WHERE id = '{entry["intake"]}';
+                UPDATE volunteers_offer SET status = 'pending', responded_at = NULL
+                WHERE status = 'withdrawn' AND intake_id IN ({later})""",
+            database=DATABASE,
+        )
         won += statuses.count(302)
         refused += statuses.count(409)
         other += len(statuses) - statuses.count(302) - statuses.count(409)
