@@ -14,6 +14,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -159,13 +160,12 @@ def assignment_details(request: HttpRequest, offer_id: int) -> HttpResponse:
 def assignment_arrived(request: HttpRequest, offer_id: int) -> HttpResponse:
     offer = selectors.assignment_for_user(user=request.user, offer_id=offer_id)
     record_shown(request, offer.intake, record_id=offer.pk)
-    try:
-        services.companion_mark_arrived(offer_id=offer.pk, volunteer=offer.volunteer)
-    except services.OfferUnavailable as unavailable:
-        messages.error(request, unavailable.reason)
-    else:
-        messages.success(request, "Thank you. The desk knows you are here.")
-    return redirect("volunteers:assignment", offer_id=offer.pk)
+    return _run(
+        request,
+        lambda: services.companion_mark_arrived(offer_id=offer.pk, volunteer=offer.volunteer),
+        success="Thank you. The desk knows you are here.",
+        back=reverse("volunteers:assignment", kwargs={"offer_id": offer.pk}),
+    )
 
 
 # --- the paging panel on the intake page (desk officers and coordinators) ---------------------
@@ -225,15 +225,24 @@ def paging_page_by_hand(request: HttpRequest, intake_id) -> HttpResponse:
     )
 
 
-def _page(request: HttpRequest, intake, page, success: str) -> HttpResponse:
-    """Run ``page`` (a paging service), say how it went, and go back to the intake."""
+def _run(request: HttpRequest, action, *, success: str, back: str) -> HttpResponse:
+    """Run ``action`` (a paging service), say how it went (its OfferUnavailable reason, or
+    ``success``) and go back to ``back``."""
     try:
-        page()
+        action()
     except services.OfferUnavailable as unavailable:
         messages.error(request, unavailable.reason)
     else:
         messages.success(request, success)
-    return redirect("intake:detail", intake_id=intake.pk)
+    return redirect(back)
+
+
+def _page(request: HttpRequest, intake, page, success: str) -> HttpResponse:
+    return _run(request, page, success=success, back=_intake_page(intake))
+
+
+def _intake_page(intake) -> str:
+    return reverse("intake:detail", kwargs={"intake_id": intake.pk})
 
 
 @shows_person(RecordType.INTAKE)
@@ -282,13 +291,12 @@ def paging_stop(request: HttpRequest, intake_id) -> HttpResponse:
 def paging_resume(request: HttpRequest, intake_id) -> HttpResponse:
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
     record_shown(request, intake)
-    try:
-        services.paging_resume(intake=intake, actor=request.user)
-    except services.OfferUnavailable as unavailable:
-        messages.error(request, unavailable.reason)
-    else:
-        messages.success(request, "Paging resumed: the next wave goes out now.")
-    return redirect("intake:detail", intake_id=intake.pk)
+    return _run(
+        request,
+        lambda: services.paging_resume(intake=intake, actor=request.user),
+        success="Paging resumed: the next wave goes out now.",
+        back=_intake_page(intake),
+    )
 
 
 def _int_or_none(value) -> int | None:
@@ -324,14 +332,13 @@ def paging_release(request: HttpRequest, intake_id) -> HttpResponse:
     offer = Offer.objects.filter(intake=intake, status=Offer.Status.ACCEPTED).first()
     if offer is None:
         messages.error(request, "There is no companion to release.")
-    else:
-        try:
-            services.companion_release(offer_id=offer.pk, actor=request.user)
-        except services.OfferUnavailable as unavailable:
-            messages.error(request, unavailable.reason)
-        else:
-            messages.success(request, "Companion released; paging has resumed.")
-    return redirect("intake:detail", intake_id=intake.pk)
+        return redirect(_intake_page(intake))
+    return _run(
+        request,
+        lambda: services.companion_release(offer_id=offer.pk, actor=request.user),
+        success="Companion released; paging has resumed.",
+        back=_intake_page(intake),
+    )
 
 
 # --- the desk: logging and closing a walk-in (paging starts and stops with them) -----------
