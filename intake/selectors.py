@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Department, Role, User
 from accounts.selectors import department_ids_for_role
+from notifications.models import Notification
 
 from .models import Consent, Intake, MatchReason, Person, RepeatVisitSuggestion
 
@@ -119,8 +120,8 @@ def officer_recent_intakes(*, user: User) -> QuerySet[Intake]:
 
 
 # The coordinators' messages paging writes when nobody can be paged for a walk-in (its stall
-# check, volunteers.paging.services): reached through the intake's relations, not imported.
-STALL_NOTIFICATION_KINDS = ("nobody_left", "nobody_fits")
+# check, volunteers.paging.services). Notifications sits below intake, so it is imported.
+STALL_NOTIFICATION_KINDS = (Notification.Kind.NOBODY_LEFT, Notification.Kind.NOBODY_FITS)
 
 
 def with_paging_stalled(intakes: QuerySet[Intake], *, now=None) -> QuerySet[Intake]:
@@ -130,9 +131,7 @@ def with_paging_stalled(intakes: QuerySet[Intake], *, now=None) -> QuerySet[Inta
     open_offers = Intake.offers.rel.related_model.objects.filter(
         intake=OuterRef("pk"), status="pending", expires_at__gt=now
     )
-    stalls = Intake.notifications.rel.related_model.objects.filter(
-        intake=OuterRef("pk"), kind__in=STALL_NOTIFICATION_KINDS
-    )
+    stalls = Notification.objects.filter(intake=OuterRef("pk"), kind__in=STALL_NOTIFICATION_KINDS)
     return intakes.annotate(
         nobody_can_be_paged=ExpressionWrapper(
             Q(status=Intake.Status.WAITING_FOR_COMPANION, companion_needed_at__isnull=False)

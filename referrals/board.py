@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypedDict
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,9 +28,8 @@ from accounts.models import Department, User
 from config.formats import clock_time, month_day
 from config.lookups import AnyOf
 from intake.models import Intake
-from intake.selectors import STALL_NOTIFICATION_KINDS
+from intake.selectors import with_paging_stalled
 from intake.waiting import elapsed, minutes_between, wait_class
-from notifications.models import Notification
 from volunteers.models import Offer
 
 from .models import FollowUp, PlacementAttempt
@@ -165,16 +164,12 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
     # shown only, after ordering and the limit, not for every open walk-in.
     waiting = []
     for values in (
-        Intake.objects.filter(of_departments, status=Status.WAITING_FOR_COMPANION)
+        with_paging_stalled(
+            Intake.objects.filter(of_departments, status=Status.WAITING_FOR_COMPANION), now=now
+        )
         .annotate(
             asked=_count(Offer.objects.filter(intake=OuterRef("pk"), status=Offer.Status.PENDING)),
             declined=_count(Offer.objects.filter(intake=OuterRef("pk"), status=Offer.Status.DECLINED)),
-            open_offers=Exists(
-                Offer.objects.filter(intake=OuterRef("pk"), status=Offer.Status.PENDING, expires_at__gt=now)
-            ),
-            coordinators_called=Exists(
-                Notification.objects.filter(intake=OuterRef("pk"), kind__in=STALL_NOTIFICATION_KINDS)
-            ),
         )
         .order_by("arrived_at", "pk")
         .values(
@@ -184,8 +179,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
             "paging_escalated_at",
             "asked",
             "declined",
-            "open_offers",
-            "coordinators_called",
+            "nobody_can_be_paged",
             "person_id",
             intake_id=F("pk"),
             first_name=F("person__first_name"),
@@ -205,9 +199,7 @@ def board_for_coordinator(*, departments: list[Department], now: datetime | None
                 asked=values["asked"],
                 declined=values["declined"],
                 escalated=values["paging_escalated_at"] is not None,
-                nobody_can_be_paged=values["companion_needed_at"] is not None
-                and not values["open_offers"]
-                and values["coordinators_called"],
+                nobody_can_be_paged=values["nobody_can_be_paged"],
             )
         )
 

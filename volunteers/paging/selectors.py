@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
-from intake.selectors import companion_intake_ids
+from intake.selectors import STALL_NOTIFICATION_KINDS, companion_intake_ids
 from notifications.models import Notification
 from volunteers.models import OFFER_OPEN_FOR, Offer, Volunteer
 
@@ -105,10 +105,6 @@ def on_call_now(*, department, now: datetime | None = None) -> QuerySet[Voluntee
     )
 
 
-# The coordinators' messages that say nobody can be paged (``services._stall_check``).
-STALL_KINDS = (Notification.Kind.NOBODY_LEFT, Notification.Kind.NOBODY_FITS)
-
-
 @dataclass(frozen=True)
 class PagingState:
     """Where paging stands for an intake waiting for a companion, for the pages to say plainly.
@@ -135,14 +131,11 @@ def paging_state(*, intake, offers: list[Offer] | None = None, now: datetime | N
     open_offers = sum(1 for o in offers if o.status == Offer.Status.PENDING and o.expires_at > now)
     if open_offers:
         return PagingState("asking", open_offers=open_offers)
-    # The stall for the offers made so far (its key holds their number: services._stall_check).
+    # Nobody asked and the coordinators called: the same test as the desk's and the board's
+    # (``intake.selectors.with_paging_stalled``), so the panel never disagrees with them.
     stall = (
-        Notification.objects.filter(
-            intake=intake,
-            kind__in=STALL_KINDS,
-            idempotency_key__startswith=f"intake:{intake.pk}:stall:{len(offers)}:",
-        )
-        .order_by("created_at")
+        Notification.objects.filter(intake=intake, kind__in=STALL_NOTIFICATION_KINDS)
+        .order_by("-created_at")
         .values("created_at", "kind")
         .first()
     )
