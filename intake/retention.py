@@ -374,7 +374,8 @@ def person_erase(*, person: Person, actor: User, now: datetime | None = None) ->
     retention period: the same anonymisation as retention, their earlier history forgotten, and a
     ``PersonErasure`` row recording who and when (the accounting of disclosures shows it).
 
-    Locks the person's row. Refuses (``ErasureRefused``, nothing written) a person with an open
+    Locks the person's row, then the records of repeat visits merged into it (erased with it).
+    Refuses (``ErasureRefused``, nothing written) a person with an open
     walk-in (close it first) or already anonymised. The caller confirms and logs the access.
     """
     now = now or timezone.now()
@@ -384,9 +385,17 @@ def person_erase(*, person: Person, actor: User, now: datetime | None = None) ->
             raise ErasureRefused("This person's record was already anonymised.")
         if Intake.objects.filter(person=locked, status__in=Intake.OPEN_STATUSES).exists():
             raise ErasureRefused("This person has an open walk-in: close it before erasing the record.")
+        # A repeat visit linked to this person left its own record behind, merged into this one
+        # (``intake.services.repeat_visit_link``): it and its history are the same person's.
+        merged = list(
+            Person.objects.select_for_update(of=("self",)).filter(
+                merged_into=locked, anonymised_at__isnull=True
+            )
+        )
+        people = [locked, *merged]
         with pghistory.context(service="person_erase") as history_context:
-            _anonymise_people(people=[locked], now=now, disclosure_text=ERASED_DISCLOSURE)
-            _forget_history(person_ids=[locked.pk], keep_context_id=history_context.id)
+            _anonymise_people(people=people, now=now, disclosure_text=ERASED_DISCLOSURE)
+            _forget_history(person_ids=[p.pk for p in people], keep_context_id=history_context.id)
         return PersonErasure.objects.create(
             person=locked, department_id=locked.department_id, erased_at=now, erased_by=actor
         )

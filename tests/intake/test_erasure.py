@@ -106,3 +106,36 @@ def test_another_departments_coordinator_cannot_erase(other_coordinator, closed_
 
     assert response.status_code == 404
     assert Person.objects.get(pk=closed_walk_in.person_id).first_name == "Harriet"
+
+
+def test_a_linked_repeat_visit_is_erased_with_the_person(coordinator, department, officer, closed_walk_in):
+    """Linking a repeat visit leaves the visit's own record, merged into the earlier person; an
+    erasure on request takes it, and its history, with the person."""
+    from intake.models import RepeatVisitSuggestion
+    from intake.services import repeat_visit_link
+
+    earlier = closed_walk_in.person
+    again = IntakeFactory(
+        department=department,
+        logged_by=officer,
+        person__first_name="Harriet",
+        person__last_name="Quayle-Second",
+        person__date_of_birth=earlier.date_of_birth,
+        person__phone="+19785551234",
+    )
+    Intake.objects.filter(pk=again.pk).update(
+        status=Intake.Status.CLOSED, close_reason="duplicate", closed_at=again.arrived_at
+    )
+    suggestion = RepeatVisitSuggestion.objects.create(intake=again, candidate=earlier, reasons=[])
+    merged_id = again.person_id
+    repeat_visit_link(suggestion=suggestion, actor=coordinator)
+    assert Person.objects.get(pk=merged_id).merged_into_id == earlier.pk
+
+    response = client_for(coordinator).post(_url(earlier.pk), CONFIRMED)
+
+    assert response.status_code == 302
+    merged = Person.objects.get(pk=merged_id)
+    assert merged.anonymised_at is not None
+    assert merged.first_name == ANONYMISED and merged.date_of_birth is None
+    assert not PersonHistory.objects.filter(last_name="Quayle-Second").exists()
+    assert not PersonHistory.objects.filter(first_name="Harriet").exists()
