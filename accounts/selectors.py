@@ -157,7 +157,8 @@ def account_history(*, user: User, department_ids: list[int] | None = None) -> l
     )
     actor_ids = {event.pgh_context.metadata.get("user") for event in events if event.pgh_context is not None}
     names = {actor.pk: str(actor) for actor in User.objects.filter(pk__in=[i for i in actor_ids if i])}
-    department_names = dict(Department.objects.values_list("pk", "name"))
+    department_ids_named = {e.department_id for e in events if isinstance(e, MembershipHistory)}
+    department_names = dict(Department.objects.filter(pk__in=department_ids_named).values_list("pk", "name"))
     entries = []
     for event in events:
         metadata = event.pgh_context.metadata if event.pgh_context is not None else {}

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from .models import OPERATOR_CREATED_EVENT, AccessLogEntry, Department, Membership, Role, User
+from .models import OPERATOR_CREATED_EVENT, Department, Membership, Role, User
 
 USER_AGENT_MAX = 200
 
@@ -30,38 +30,6 @@ def client_ip(request: HttpRequest) -> str | None:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return None
-
-
-def access_log_record(
-    *,
-    request: HttpRequest,
-    action: str,
-    record_type: str,
-    record_id: object,
-    department: Department | int,
-    person: object = None,
-) -> AccessLogEntry:
-    """Record that ``request.user`` saw (or printed, edited, exported) one personal record.
-
-    Views do not call this: they declare what they show through ``accounts.access_log`` (the
-    one mechanism); this is for records accessed outside a view.
-
-    One INSERT, in the request's transaction. It is not caught: a page of a personal record is
-    not shown if its access cannot be recorded. The path is stored without its query string.
-    ``department`` and ``person`` may be given as instances or primary keys.
-    """
-    department_id = department.pk if isinstance(department, Department) else department
-    return AccessLogEntry.objects.create(
-        user=request.user,
-        department_id=department_id,
-        action=action,
-        record_type=record_type,
-        record_id=str(record_id),
-        person_id=getattr(person, "pk", person),
-        path=request.path[:500],
-        ip_address=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX],
-    )
 
 
 logger = logging.getLogger(__name__)
