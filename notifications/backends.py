@@ -139,7 +139,8 @@ class ConsoleVoiceBackend:
     """Development: prints the call that would be placed."""
 
     def call(self, *, to: str, body: str, call_url: str, idempotency_key: str) -> str:
-        print(f"[Call to {to}] {body} {call_url}".rstrip(), flush=True)
+        # The call URL holds a signed token that answers the page: never printed.
+        print(f"[Call to {to}] {body}", flush=True)
         return f"console-{idempotency_key}"
 
 

@@ -168,12 +168,24 @@ def notification_send(*, notification_id: int, now: datetime | None = None) -> s
         provider_message_id=(str(provider_id or "") or f"accepted:{notification.pk}")[:200],
         sent_at=timezone.now(),
         last_error="",
+        **_forget_secret(notification),
     )
     return Notification.Status.SENT
 
 
+# Messages whose body is a secret (a verification code): kept only until sent or failed for good,
+# so the row never holds the code afterwards (only its keyed hash is kept, in ContactVerification).
+SECRET_KINDS = frozenset({Notification.Kind.VERIFY_CONTACT})
+
+
+def _forget_secret(notification: Notification) -> dict:
+    return {"body": "", "subject": ""} if notification.kind in SECRET_KINDS else {}
+
+
 def _settle(notification: Notification, status: str, *, error: str, next_attempt_at=None) -> None:
     update = {"status": status, "last_error": error}
+    if status == Notification.Status.FAILED:
+        update.update(_forget_secret(notification))
     if next_attempt_at is not None:
         update["next_attempt_at"] = next_attempt_at
     Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENDING).update(**update)

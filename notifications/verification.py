@@ -36,6 +36,10 @@ MAX_CODES_PER_HOUR = 5
 _HASH_SALT = "harbor.notifications.contact-verification"
 
 
+# The code was right, but the number or address it proved was changed while it was on its way.
+CHANGED_MEANWHILE = "Your number or address changed since the code was sent: ask for a new code."
+
+
 class VerificationRefused(Exception):
     """A code could not be sent or was not accepted; ``message`` says why, in plain words."""
 
@@ -115,7 +119,6 @@ def contact_code_check(
     caller marks the field verified.
     """
     now = now or timezone.now()
-    refusal = None
     with transaction.atomic():
         latest = (
             ContactVerification.objects.select_for_update()
@@ -123,14 +126,9 @@ def contact_code_check(
             .order_by("-created_at", "-pk")
             .first()
         )
-        if latest is None or latest.value != value:
-            refusal = "No code was sent to this number or address. Ask for a code first."
-        elif latest.used_at is not None:
-            refusal = "That code has been used already. Ask for a new code."
-        elif latest.attempts >= MAX_WRONG_CODES:
-            refusal = "Too many wrong codes. Ask for a new code."
-        elif latest.expires_at <= now:
-            refusal = "That code has expired. Ask for a new code."
+        refusal = _closed(latest, value=value, now=now)
+        if refusal:
+            pass  # nothing to count: the code cannot be entered at all
         elif not constant_time_compare(
             latest.code_hash, _code_hash(user_id=user.pk, channel=channel, value=value, code=code)
         ):
@@ -158,12 +156,18 @@ def open_code(
     latest = (
         ContactVerification.objects.filter(user=user, channel=channel).order_by("-created_at", "-pk").first()
     )
-    if (
-        latest is None
-        or latest.value != value
-        or latest.used_at is not None
-        or latest.attempts >= MAX_WRONG_CODES
-        or latest.expires_at <= now
-    ):
-        return None
-    return latest
+    return None if _closed(latest, value=value, now=now) else latest
+
+
+def _closed(latest: ContactVerification | None, *, value: str, now: datetime) -> str:
+    """Why ``latest`` can no longer be entered for ``value`` ("" while it can): one list of
+    rules for checking a code and for offering its box on the settings page."""
+    if latest is None or latest.value != value:
+        return "No code was sent to this number or address. Ask for a code first."
+    if latest.used_at is not None:
+        return "That code has been used already. Ask for a new code."
+    if latest.attempts >= MAX_WRONG_CODES:
+        return "Too many wrong codes. Ask for a new code."
+    if latest.expires_at <= now:
+        return "That code has expired. Ask for a new code."
+    return ""

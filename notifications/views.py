@@ -118,6 +118,8 @@ def contact_verify(request: HttpRequest) -> HttpResponse:
     except verification.VerificationRefused as refused:
         form.add_error("code", refused.message)
         return _staff_contact_page(request, code_form=form, status=400)
-    user_contact_mark_verified(user=user, channel=channel, value=value, at=proof.used_at)
+    if not user_contact_mark_verified(user=user, channel=channel, value=value, at=proof.used_at):
+        messages.error(request, verification.CHANGED_MEANWHILE)
+        return redirect("notifications:contact")
     messages.success(request, f"{'Phone number' if channel == 'sms' else 'E-mail address'} verified.")
     return redirect("notifications:contact")

@@ -95,6 +95,8 @@ def test_a_texted_code_verifies_the_phone(client, newcomer, sends, sms_outbox):
     code = texted_code(sms_outbox, "+19785550142")
     stored = ContactVerification.objects.get(user=newcomer.user)
     assert code not in stored.code_hash  # only a keyed hash is kept
+    # ...and the outbox row forgets the text once it has gone (the code is nowhere in the database).
+    assert Notification.objects.get(kind="verify_contact").body == ""
     page = client.get(PREFERENCES).content.decode()
     assert "Code we sent to +19785550142" in page
 
@@ -224,6 +226,23 @@ def test_a_code_sent_to_the_old_number_does_not_verify_a_new_one(client, newcome
     response = client.post(VERIFY, {"channel": "sms", "code": code})
 
     assert response.status_code == 400
+    newcomer.refresh_from_db()
+    assert newcomer.phone_verified_at is None
+
+
+def test_a_number_changed_while_the_right_code_is_checked_is_not_verified(
+    client, newcomer, sends, sms_outbox
+):
+    """The code proves the number it was sent to; if the number changes between the check and the
+    save, nothing is recorded and the volunteer is told so (not "verified")."""
+    from volunteers.roster.services import volunteer_contact_confirm
+
+    ask_for_code(client, sends)
+    code = texted_code(sms_outbox, "+19785550142")
+    stale = Volunteer.objects.select_related("user").get(pk=newcomer.pk)  # read before the change
+    Volunteer.objects.filter(pk=newcomer.pk).update(phone="+19785550143")
+
+    assert volunteer_contact_confirm(volunteer=stale, channel="sms", code=code) is False
     newcomer.refresh_from_db()
     assert newcomer.phone_verified_at is None
 

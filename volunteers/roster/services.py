@@ -437,21 +437,19 @@ def volunteer_contact_code_send(*, volunteer: Volunteer, channel: str) -> str:
     return value
 
 
-def volunteer_contact_confirm(*, volunteer: Volunteer, channel: str, code: str) -> None:
+def volunteer_contact_confirm(*, volunteer: Volunteer, channel: str, code: str) -> bool:
     """Check the code the volunteer entered; if right, their phone (``volunteer.phone_verified_at``)
     or e-mail address (``user.email_verified_at``) is verified — only if it is still the value the
-    code was sent to. Raises ``VerificationRefused`` with the reason (a wrong try is counted
-    first). Locks the code's row, then the volunteer's."""
+    code was sent to (one conditional UPDATE). Returns whether it was recorded (False: the value
+    changed meanwhile). Raises ``VerificationRefused`` with the reason (a wrong try is counted
+    first)."""
     value = _contact_value(volunteer, channel)
     proof = contact_code_check(user=volunteer.user, channel=channel, value=value, code=code)
     if channel == Notification.Channel.EMAIL:
-        user_contact_mark_verified(user=volunteer.user, channel=channel, value=value, at=proof.used_at)
-        return
-    with transaction.atomic():
-        locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
-        if str(locked.phone or "") == value:
-            locked.phone_verified_at = proof.used_at
-            locked.save(update_fields=["phone_verified_at"])
+        return user_contact_mark_verified(user=volunteer.user, channel=channel, value=value, at=proof.used_at)
+    return bool(
+        Volunteer.objects.filter(pk=volunteer.pk, phone=value).update(phone_verified_at=proof.used_at)
+    )
 
 
 def volunteer_test_page_send(*, volunteer: Volunteer, now: datetime | None = None) -> list[Notification]:

@@ -22,7 +22,7 @@ from accounts.permissions import role_required
 from accounts.selectors import coordinator_department_ids
 from notifications.forms import ContactCodeForm, ContactCodeSendForm
 from notifications.selectors import contact_methods, recent_test_pages
-from notifications.verification import VerificationRefused
+from notifications.verification import CHANGED_MEANWHILE, VerificationRefused
 from volunteers.models import Volunteer
 from volunteers.paging.tokens import offer_link
 
@@ -464,12 +464,15 @@ def contact_verify(request: HttpRequest) -> HttpResponse:
         return _preferences_page(request, volunteer, code_form=form, status=400)
     channel = form.cleaned_data["channel"]
     try:
-        roster_services.volunteer_contact_confirm(
+        recorded = roster_services.volunteer_contact_confirm(
             volunteer=volunteer, channel=channel, code=form.cleaned_data["code"]
         )
     except VerificationRefused as refused:
         form.add_error("code", refused.message)
         return _preferences_page(request, volunteer, code_form=form, status=400)
+    if not recorded:
+        messages.error(request, CHANGED_MEANWHILE)
+        return redirect(f"{reverse('volunteers:preferences')}#contact-methods")
     messages.success(
         request,
         f"{'Phone number' if channel == 'sms' else 'E-mail address'} verified: pages can reach you there.",
