@@ -104,14 +104,25 @@ def user_changeable_by(*, administrator: User, user: User) -> bool:
 def account_unlock_allowed(*, actor: User, user: User) -> bool:
     """Only an administrator (of a department the account belongs to) unlocks an administrator;
     an operator's account only an operator."""
+    return user.pk in users_unlockable_by(actor=actor, users=[user])
+
+
+def users_unlockable_by(*, actor: User, users: list[User]) -> set[int]:
+    """The ids of ``users`` that ``actor`` may unlock (``account_unlock_allowed``), for a whole
+    list in two queries whatever its length."""
     if actor.is_superuser:
-        return True
-    if user.is_superuser:
-        return False
-    if not user_has_role(user=user, role=Role.ADMINISTRATOR):
-        return True
-    theirs = Membership.objects.filter(user=user).values_list("department_id", flat=True)
-    return bool(set(administered_department_ids(user=actor)) & set(theirs))
+        return {user.pk for user in users}
+    candidates = {user.pk for user in users if not user.is_superuser}
+    mine = set(administered_department_ids(user=actor))
+    administrators, shared = set(), set()
+    for user_id, role, department_id in Membership.objects.filter(user_id__in=candidates).values_list(
+        "user_id", "role", "department_id"
+    ):
+        if role == Role.ADMINISTRATOR:
+            administrators.add(user_id)
+        if department_id in mine:
+            shared.add(user_id)
+    return {pk for pk in candidates if pk not in administrators or pk in shared}
 
 
 def locked_out_users_for(*, coordinator: User) -> QuerySet[User]:

@@ -18,7 +18,13 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from .forms import LoginForm, ReauthenticateForm, TwoFactorCodeForm
 from .models import Role
 from .permissions import role_required
-from .selectors import account_unlock_allowed, locked_out_users_for, primary_role, users_coordinated_by
+from .selectors import (
+    account_unlock_allowed,
+    locked_out_users_for,
+    primary_role,
+    users_coordinated_by,
+    users_unlockable_by,
+)
 from .services import account_unlock
 from .two_factor import (
     enrolment_display,
@@ -91,8 +97,8 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
 def locked_out_list(request: HttpRequest) -> HttpResponse:
     """Accounts of the coordinator's (or administrator's) departments locked after repeated
     failed sign-ins; an administrator's account can be unlocked by an administrator only."""
-    users = locked_out_users_for(coordinator=request.user)
-    unlockable_ids = {user.pk for user in users if account_unlock_allowed(actor=request.user, user=user)}
+    users = list(locked_out_users_for(coordinator=request.user))
+    unlockable_ids = users_unlockable_by(actor=request.user, users=users)
     context = {"locked_out_users": users, "unlockable_ids": unlockable_ids}
     return render(request, "accounts/locked_out_list.html", context)
 
