@@ -3,7 +3,7 @@ largest) and for the whole network, on the benchmark database.
 
     python -m bench.plans --json plans.json
 
-The queries are captured from the real code (``referrals.dashboard``, ``referrals.board``), then
+The queries are captured from the real code (``referrals.reports.figures``, ``referrals.reports.board``), then
 explained one by one.
 """
 
@@ -25,7 +25,8 @@ def capture() -> list[dict]:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import Department
-    from referrals import board, dashboard
+    from referrals.reports import board
+    from referrals.reports import figures as dashboard
 
     departments = list(Department.objects.filter(name__startswith="Bench Police Department").order_by("name"))
     cases = [

@@ -278,7 +278,7 @@ def _run_section(run: dict, other_runs: dict[str, dict]) -> list[str]:
         "### Query plans of the dashboard and the board",
         "",
         "Every query the figures page runs for department 1 (the largest) and for the whole network, "
-        "and the network board's, captured from `referrals.dashboard` and explained on this data set.",
+        "and the network board's, captured from `referrals.reports.figures` and explained on this data set.",
         "",
     ]
     for page in run["plans"]:

@@ -25,13 +25,14 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(["config"])  # config is not an installed app
 # The volunteers app keeps its tasks in its two parts (volunteers/roster, volunteers/paging).
 app.autodiscover_tasks(["volunteers.roster", "volunteers.paging"])
+app.autodiscover_tasks(["referrals.placement", "referrals.reports"])
 
 # Paging and notifications run on the default queue ("celery"), whose worker must answer within a
 # second (intake committed -> first text). Program figures are computed again on a queue of their
 # own, consumed by a worker of its own (Procfile `reports`): a network's figures take seconds of
 # database time and must never wait in front of a page to a volunteer.
 REPORTS_QUEUE = "reports"
-app.conf.task_routes = {"referrals.tasks.refresh_figures": {"queue": REPORTS_QUEUE}}
+app.conf.task_routes = {"referrals.reports.tasks.refresh_figures": {"queue": REPORTS_QUEUE}}
 
 # Periodic tasks are added by the apps that own them (paging sweeps, outbox re-drive, follow-up
 # reminders). Each must be safe with several beat or worker hosts running at once.
@@ -59,7 +60,7 @@ app.conf.beat_schedule = {
     # Safe to run twice: rows are claimed with SKIP LOCKED and marked reminded for the day, and
     # each message's idempotency key names the coordinator and the day.
     "remind-follow-ups": {
-        "task": "referrals.tasks.remind_follow_ups",
+        "task": "referrals.placement.tasks.remind_follow_ups",
         "schedule": crontab(hour=12, minute=0),  # 12:00 UTC: 07:00 or 08:00 in Massachusetts
         "options": {"expires": 3600},
     },

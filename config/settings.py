@@ -322,7 +322,7 @@ for _key in HARBOR_FIELD_ENCRYPTION_KEYS:
         ) from None
 
 # Program figures (the coordinator's dashboard) are kept in the cache and computed again in the
-# background (referrals.dashboard.program_figures_cached): one department's after any change they
+# background (referrals.reports.services.program_figures_cached): one department's after any change they
 # count, several departments' once this old. 0: not cached, computed in every request (the tests).
 HARBOR_FIGURES_CACHE_SECONDS = 300
 

@@ -17,7 +17,7 @@ Status = Intake.Status
 
 # Allowed moves of the intake state machine (docs/design.md "Workflow and states"). Any open state
 # may also be closed with a reason, through ``intake_close``. A placement may be found before a
-# companion arrives, or without one: ``referrals.placement.placement_record`` then moves the
+# companion arrives, or without one: ``referrals.placement.services.placement_record`` then moves the
 # intake through searching_placement to placed (stopping the paging first if it is still on).
 TRANSITIONS: dict[str, set[str]] = {
     Status.WAITING_FOR_COMPANION: {Status.COMPANION_ASSIGNED, Status.SEARCHING_PLACEMENT},

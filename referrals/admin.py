@@ -2,9 +2,8 @@ from django.contrib import admin
 
 from config.admin import HarborModelAdmin
 
-from .directory import FACILITY_FIELDS
-from .forms import FacilityForm
-from .models import Facility
+from .directory.forms import FacilityForm
+from .directory.models import FACILITY_FIELDS, Facility
 
 
 class FacilityAdminForm(FacilityForm):

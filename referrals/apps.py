@@ -11,8 +11,8 @@ class ReferralsConfig(AppConfig):
         from intake.models import Intake
         from volunteers.models import Offer, Shift
 
-        from .dashboard import figures_changed_on_commit
         from .models import FollowUp, Placement, PlacementAttempt
+        from .reports.services import figures_changed_on_commit
 
         # A change the program figures count makes the kept copy out of date and queues its
         # refresh, on commit (dashboard.figures_changed).

@@ -392,7 +392,7 @@ PLACEMENT_URLS = {
 
 
 def _placement_url(request, name: str, walk_in) -> str:
-    from referrals.placement import placement_admission_confirm, placement_record
+    from referrals.placement.services import placement_admission_confirm, placement_record
 
     volunteer = request.getfixturevalue("volunteer_user").volunteer
     placed = name in {
@@ -576,7 +576,7 @@ ACCESS_CASES = [
 @pytest.fixture
 def a_follow_up_due(coordinator, walk_in):
     """An admitted walk-in whose first follow-up is due, for the lists that show them."""
-    from referrals.placement import placement_admission_confirm, placement_record
+    from referrals.placement.services import placement_admission_confirm, placement_record
 
     intake = IntakeFactory(
         department=walk_in.department,

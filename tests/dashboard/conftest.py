@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from accounts.models import Role
-from referrals.dashboard import Period
 from referrals.models import LevelOfCare, PlacementAttempt
+from referrals.reports.figures import Period
 from volunteers.models import Offer
 
 from ..factories import FacilityFactory, VolunteerFactory, user_with_role

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from intake.models import Intake
-from referrals.board import board_for_coordinator
 from referrals.models import PlacementAttempt
+from referrals.reports.board import board_for_coordinator
 from volunteers.models import Offer
 
 from ..conftest import client_for

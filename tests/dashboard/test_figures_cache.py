@@ -17,8 +17,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.models import Membership, Role
-from referrals import dashboard
-from referrals.tasks import refresh_figures
+from referrals.reports import figures as program
+from referrals.reports import services
+from referrals.reports.tasks import refresh_figures
 
 from ..conftest import client_for
 from ..factories import IntakeFactory
@@ -52,11 +53,11 @@ def clock():
         yield traveller
 
 
-def _shown(*departments) -> dashboard.CachedFigures:
+def _shown(*departments) -> services.CachedFigures:
     """What the figures page shows for ``departments`` and their default period."""
     departments = list(departments)
-    period = dashboard.default_period(departments=departments)
-    return dashboard.program_figures_cached(departments=departments, period=period)
+    period = program.default_period(departments=departments)
+    return services.program_figures_cached(departments=departments, period=period)
 
 
 def _change(department, django_capture_on_commit_callbacks) -> None:
@@ -88,7 +89,7 @@ def test_the_kept_copy_is_shown_while_nothing_changes(queued, clock, department,
         with CaptureQueriesContext(connection) as queries:
             again = _shown(*departments)
 
-        assert again == dashboard.CachedFigures(first.figures)
+        assert again == services.CachedFigures(first.figures)
         assert len(queries) == 0
     assert queued == []
 
@@ -103,7 +104,7 @@ def test_a_change_queues_one_refresh_of_the_departments_figures(
     assert len(queued) == 1
     kwargs, options = queued[0]
     assert kwargs == {"department_ids": [department.pk]}
-    assert options["countdown"] == pytest.approx(dashboard.FIGURES_REFRESH_EVERY.total_seconds())
+    assert options["countdown"] == pytest.approx(services.FIGURES_REFRESH_EVERY.total_seconds())
 
     _run(queued[0])  # the refresh starts: a change from now on queues another
     clock.shift(60)
@@ -111,7 +112,7 @@ def test_a_change_queues_one_refresh_of_the_departments_figures(
 
     assert len(queued) == 2
     # Long after the last computation: the change waits only for the rest of its action.
-    assert queued[1][1]["countdown"] == pytest.approx(dashboard.FIGURES_REFRESH_DELAY.total_seconds())
+    assert queued[1][1]["countdown"] == pytest.approx(services.FIGURES_REFRESH_DELAY.total_seconds())
 
 
 def test_an_out_of_date_copy_is_shown_with_a_note_while_newer_figures_are_worked_out(
@@ -150,11 +151,11 @@ def test_the_refresh_computes_the_figures_and_keeps_them(
 
 
 def test_a_refresh_computes_nothing_when_no_copy_is_kept_or_the_copy_is_up_to_date(queued, department):
-    assert dashboard.program_figures_refresh(departments=[department]) is None  # nobody looked
+    assert services.program_figures_refresh(departments=[department]) is None  # nobody looked
     kept = _shown(department).figures
 
     with CaptureQueriesContext(connection) as queries:
-        assert dashboard.program_figures_refresh(departments=[department]) is None
+        assert services.program_figures_refresh(departments=[department]) is None
 
     assert len(queries) == 0
     assert _shown(department).figures == kept
@@ -199,7 +200,7 @@ def test_a_broker_that_cannot_be_reached_fails_neither_the_commit_nor_the_page(
     monkeypatch.setattr(refresh_figures, "apply_async", broker_down)
     client = client_for(coordinator)
     client.get(FIGURES)
-    caplog.set_level(logging.WARNING, logger="referrals.dashboard")
+    caplog.set_level(logging.WARNING, logger="referrals.reports.services")
 
     _change(department, django_capture_on_commit_callbacks)
     page = client.get(FIGURES)
@@ -226,7 +227,7 @@ def test_an_unreachable_cache_fails_neither_the_commit_nor_the_page(
         }
     }
     settings.HARBOR_FIGURES_CACHE_SECONDS = 300
-    caplog.set_level(logging.WARNING, logger="referrals.dashboard")
+    caplog.set_level(logging.WARNING, logger="referrals.reports.services")
 
     _change(department, django_capture_on_commit_callbacks)
     page = client_for(coordinator).get(FIGURES)

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from intake.models import IntakeEvent
-from referrals import dashboard
-from referrals.dashboard import Period, program_figures
+from referrals.reports import figures as program
+from referrals.reports.figures import Period, program_figures
 
 from ..factories import FacilityFactory
 from . import builders
@@ -188,9 +188,13 @@ def test_a_walk_in_recorded_through_the_services_counts_in_every_figure(
     department, other_department, officer, coordinator
 ):
     """The figures read a placement, a call and an offer under their own department as well as
-    their walk-in's (referrals.dashboard._of_walk_ins_q): the services must record each under
+    their walk-in's (referrals.reports.figures._of_walk_ins_q): the services must record each under
     the walk-in's department, or it would silently drop out of the figures."""
-    from referrals.placement import placement_admission_confirm, placement_attempt_record, placement_record
+    from referrals.placement.services import (
+        placement_admission_confirm,
+        placement_attempt_record,
+        placement_record,
+    )
     from volunteers.paging.services import companion_mark_arrived, offer_accept, paging_advance, walk_in_log
 
     from ..paging.conftest import volunteer_on_call
@@ -212,7 +216,7 @@ def test_a_walk_in_recorded_through_the_services_counts_in_every_figure(
 
     for departments in ([department], [department, other_department]):
         figures = program_figures(
-            departments=departments, period=dashboard.default_period(departments=departments)
+            departments=departments, period=program.default_period(departments=departments)
         )
 
         assert (figures.walk_ins, figures.people, figures.placed, figures.admitted) == (1, 1, 1, 1)

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Department
-from referrals.dashboard import SMALL_CELL, public_summary
+from referrals.reports.public import SMALL_CELL, public_summary
 
 from ..factories import FacilityFactory
 from . import builders

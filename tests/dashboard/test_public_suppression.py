@@ -22,7 +22,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from referrals.suppression import MonthCounts, plan_publication
+from referrals.reports.suppression import MonthCounts, plan_publication
 
 from . import builders
 from .conftest import local
@@ -168,7 +168,7 @@ def test_the_known_attacks_recover_nothing(months):
 def test_the_solver_finds_what_the_old_rule_published():
     """The solver is not blind: on what the summary published before (every total above 10,
     the single small month and the smallest other hidden), it recovers April's 4."""
-    from referrals.suppression import MonthPlan
+    from referrals.reports.suppression import MonthPlan
 
     months = [MonthCounts(11, 0, 11), MonthCounts(4, 0, 4)]
     old = [

@@ -18,8 +18,9 @@ from config.history import history_models
 from intake.models import Consent, ConsentHistory, Intake, IntakeHistory, Person, PersonHistory, age_on
 from intake.retention import ANONYMISED, ANONYMISED_DISCLOSURE, retention_anonymise
 from intake.tasks import apply_retention
-from referrals.dashboard import Period, program_figures, public_summary
 from referrals.models import Disclosure, FollowUp, PlacementAttempt
+from referrals.reports.figures import Period, program_figures
+from referrals.reports.public import public_summary
 
 from ..dashboard import builders
 from ..factories import ConsentFactory, DepartmentFactory, DisclosureFactory, FacilityFactory, user_with_role

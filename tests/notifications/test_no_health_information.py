@@ -20,7 +20,7 @@ from accounts.models import Role
 from intake.models import Intake
 from notifications.models import Notification
 from notifications.services import notification_send
-from referrals.placement import follow_up_reminders, placement_admission_confirm, placement_record
+from referrals.placement.services import follow_up_reminders, placement_admission_confirm, placement_record
 from volunteers.models import Offer, Volunteer
 from volunteers.paging.services import (
     ARRIVAL_GRACE,

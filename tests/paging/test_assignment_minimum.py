@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from intake.models import Intake
 from referrals.models import LevelOfCare
-from referrals.placement import placement_admission_confirm, placement_record
+from referrals.placement.services import placement_admission_confirm, placement_record
 from volunteers.paging.selectors import ASSIGNMENT_ENDED_NOTICE
 from volunteers.paging.services import walk_in_close
 

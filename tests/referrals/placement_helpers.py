@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from intake.models import Intake
 from referrals.models import Facility, Placement
-from referrals.placement import placement_admission_confirm, placement_record
+from referrals.placement.services import placement_admission_confirm, placement_record
 from volunteers.models import Offer
 
 from ..factories import FacilityFactory, IntakeFactory, OfferFactory

@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from referrals.directory import facility_capacity_update
+from referrals.directory.services import facility_capacity_update
 from referrals.models import Facility, GenderServed, LevelOfCare, Medication, Payment
 from tests.conftest import client_for
 from tests.factories import FacilityFactory

@@ -13,12 +13,8 @@ from django.utils import timezone
 from intake.forms import ConsentForm
 from intake.services import consent_revoke
 from referrals.models import PART2_NOTICE_2_32, Disclosure
-from referrals.placement import (
-    consent_covers,
-    disclosure_allowed,
-    disclosure_record,
-    referral_information,
-)
+from referrals.placement.selectors import consent_covers, disclosure_allowed, referral_information
+from referrals.placement.services import disclosure_record
 
 from ..conftest import client_for
 from ..factories import ConsentFactory, FacilityFactory, IntakeFactory

@@ -12,7 +12,7 @@ from accounts.models import Role
 from intake.models import Intake
 from notifications.models import Notification
 from referrals.models import FollowUp
-from referrals.placement import follow_up_reminders, placement_admission_confirm, placement_record
+from referrals.placement.services import follow_up_reminders, placement_admission_confirm, placement_record
 
 from ..factories import FacilityFactory, IntakeFactory, user_with_role
 from ..paging.conftest import run_at_once

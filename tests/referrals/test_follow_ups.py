@@ -15,8 +15,8 @@ from config.celery import app
 from intake.models import Intake
 from notifications.models import Notification
 from referrals.models import FollowUp
-from referrals.placement import follow_up_record, follow_up_reminders
-from referrals.tasks import remind_follow_ups
+from referrals.placement.services import follow_up_record, follow_up_reminders
+from referrals.placement.tasks import remind_follow_ups
 
 from ..conftest import client_for
 from ..factories import DepartmentFactory, IntakeFactory, user_with_role
@@ -211,7 +211,7 @@ def test_the_daily_task_reminds_with_the_clock_moved(walk_in, clock):
 def test_the_task_runs_daily_from_beat():
     entry = app.conf.beat_schedule["remind-follow-ups"]
 
-    assert entry["task"] == "referrals.tasks.remind_follow_ups"
+    assert entry["task"] == "referrals.placement.tasks.remind_follow_ups"
     assert entry["task"] in app.tasks
     assert entry["schedule"].hour == {12}
     assert entry["schedule"].minute == {0}

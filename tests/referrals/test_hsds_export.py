@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from referrals.hsds import EXPORT_COLUMNS, hsds_export, hsds_import
+from referrals.directory.hsds import EXPORT_COLUMNS, hsds_export, hsds_import
 from referrals.models import Facility, GenderServed, LevelOfCare, Medication, Payment
 from tests.factories import FacilityFactory
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from referrals import hsds
-from referrals.hsds import hsds_import
+from referrals.directory import hsds
+from referrals.directory.hsds import hsds_import
 from referrals.models import Facility, GenderServed, LevelOfCare, Medication, Payment
 from tests.factories import FacilityFactory
 

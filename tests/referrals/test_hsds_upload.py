@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from referrals import hsds
+from referrals.directory import hsds
 from referrals.models import Facility
 
 from .directory_helpers import csv_bytes, directory_snapshot, example_files, two_facility_files, zipped

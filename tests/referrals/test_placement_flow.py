@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from intake.models import Intake
 from referrals.models import FollowUp, Placement, PlacementAttempt
-from referrals.placement import (
+from referrals.placement.services import (
     placement_admission_confirm,
     placement_attempt_record,
     placement_record,

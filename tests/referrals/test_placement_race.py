@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Role
 from intake.models import Intake
 from referrals.models import FollowUp, Placement
-from referrals.placement import placement_admission_confirm, placement_record
+from referrals.placement.services import placement_admission_confirm, placement_record
 
 from ..factories import FacilityFactory, IntakeFactory, user_with_role
 from ..paging.conftest import run_at_once

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from referrals.directory import FacilityFilters, facilities_search
+from referrals.directory.selectors import FacilityFilters, facilities_search
 from referrals.models import GenderServed, LevelOfCare, Medication, Payment
 from tests.conftest import client_for
 from tests.factories import FacilityFactory, IntakeFactory

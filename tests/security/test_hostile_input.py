@@ -31,10 +31,15 @@ from intake.forms import (
 from intake.models import Consent, Intake, IntakeEvent, Person
 from notifications.forms import ContactCodeForm, ContactCodeSendForm, StaffPhoneForm
 from notifications.models import Notification
-from referrals.dashboard_forms import DepartmentFilterForm, FiguresFilterForm
-from referrals.forms import BedsForm, DirectoryFilterForm, FacilityForm, FacilitySearchForm, HsdsUploadForm
+from referrals.directory.forms import (
+    BedsForm,
+    DirectoryFilterForm,
+    FacilityForm,
+    FacilitySearchForm,
+    HsdsUploadForm,
+)
 from referrals.models import Disclosure, Facility, FollowUp, Placement, PlacementAttempt
-from referrals.placement_forms import (
+from referrals.placement.forms import (
     AdmissionForm,
     DisclosureForm,
     FollowUpForm,
@@ -42,6 +47,7 @@ from referrals.placement_forms import (
     PlacementForm,
     TransportForm,
 )
+from referrals.reports.forms import DepartmentFilterForm, FiguresFilterForm
 from tests.conftest import client_for
 from tests.factories import PASSWORD, IntakeFactory
 from tests.intake.helpers import consent_data, edit_data, walk_in_data

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from referrals import hsds
+from referrals.directory import hsds
 
 
 class Command(BaseCommand):

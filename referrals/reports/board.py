@@ -30,9 +30,8 @@ from config.lookups import AnyOf
 from intake.models import Intake
 from intake.selectors import with_paging_stalled
 from intake.waiting import elapsed, minutes_between, wait_class
+from referrals.placement.models import FollowUp, PlacementAttempt
 from volunteers.models import Offer
-
-from .models import FollowUp, PlacementAttempt
 
 # At most this many rows per column, the oldest first; a full column says "50+" and the walk-ins
 # list has the rest. A board is for a glance.

@@ -1,5 +1,4 @@
-"""Thin Celery tasks over the placement and dashboard services. Each is idempotent: run twice,
-same result."""
+"""Thin Celery tasks over the reports services. Each is idempotent: run twice, same result."""
 
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -8,13 +7,8 @@ from celery import shared_task
 
 from accounts.models import Department
 
-from . import dashboard, placement
-
-
-@shared_task(ignore_result=True)
-def remind_follow_ups() -> int:
-    """Daily: remind coordinators of due and overdue follow-ups (one message each per day)."""
-    return placement.follow_up_reminders()
+from . import services
+from .figures import Period
 
 
 @shared_task(ignore_result=True)
@@ -22,7 +16,7 @@ def refresh_figures(
     department_ids: list[int], start: str | None = None, end: str | None = None, time_zone: str | None = None
 ) -> None:
     """Compute program figures again and keep them in the cache, if the kept copy is out of date
-    (``dashboard.program_figures_refresh``). Routed to the ``reports`` queue (config/celery.py):
+    (``services.program_figures_refresh``). Routed to the ``reports`` queue (config/celery.py):
     a network's figures take seconds, which must never delay a volunteer's page.
 
     The arguments are department ids, in the page's order, and a period's first and last day
@@ -32,7 +26,7 @@ def refresh_figures(
         return  # a department was deleted: nobody can ask for these figures any more
     period = None
     if start is not None:
-        period = dashboard.Period(
+        period = Period(
             start=date.fromisoformat(start), end=date.fromisoformat(end), time_zone=ZoneInfo(time_zone)
         )
-    dashboard.program_figures_refresh(departments=[by_id[pk] for pk in department_ids], period=period)
+    services.program_figures_refresh(departments=[by_id[pk] for pk in department_ids], period=period)

@@ -11,7 +11,8 @@ from django.utils.safestring import mark_safe
 from accounts.models import Department
 from config.forms import DATE_INPUT
 
-from .dashboard import EARLIEST_WALK_IN, Period, default_period
+from .figures import Period, default_period
+from .public import EARLIEST_WALK_IN
 
 # A decade of weeks is already 520 bars; the bounds also keep hostile dates in range.
 MAX_PERIOD_DAYS = 366 * 10

@@ -13,8 +13,9 @@ from django.core.files.uploadedfile import UploadedFile
 from config.forms import CleanTextFormMixin, CrispyFormMixin
 
 from . import hsds
-from .directory import FACILITY_FIELDS, MAX_BEDS, US_STATES, FacilityFilters
-from .models import Facility, GenderServed, LevelOfCare, Medication, Payment
+from .models import FACILITY_FIELDS, MAX_BEDS, Facility, GenderServed, LevelOfCare, Medication, Payment
+from .selectors import FacilityFilters
+from .states import US_STATES
 
 MAX_AGE = 130
 

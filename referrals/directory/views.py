@@ -26,7 +26,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from intake.selectors import intake_get_for_user
 
-from . import directory, hsds
+from . import hsds, selectors, services
 from .forms import BedsForm, DirectoryFilterForm, FacilityForm, FacilitySearchForm, HsdsUploadForm
 from .models import Facility
 
@@ -40,7 +40,7 @@ UPLOAD_OVERHEAD = 64 * 1024
 def facility_list(request: HttpRequest) -> HttpResponse:
     """The shared directory: filters, the bed counts (stale ones marked) and a quick bed update."""
     form = DirectoryFilterForm(request.GET or None)
-    page = Paginator(directory.facilities_search(filters=form.filters()), PAGE_SIZE).get_page(
+    page = Paginator(selectors.facilities_search(filters=form.filters()), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()
@@ -57,7 +57,7 @@ def facility_create(request: HttpRequest) -> HttpResponse:
     form = FacilityForm(request.POST or None, adding=True)
     if request.method == "POST" and form.is_valid():
         try:
-            facility = directory.facility_create(data=form.cleaned_data, actor=request.user)
+            facility = services.facility_create(data=form.cleaned_data, actor=request.user)
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
@@ -69,7 +69,7 @@ def facility_create(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 @require_safe
 def facility_detail(request: HttpRequest, facility_id: int) -> HttpResponse:
-    facility = directory.facility_get(facility_id=facility_id)
+    facility = selectors.facility_get(facility_id=facility_id)
     return render(
         request,
         "referrals/facility_detail.html",
@@ -79,12 +79,12 @@ def facility_detail(request: HttpRequest, facility_id: int) -> HttpResponse:
 
 @role_required(Role.COORDINATOR)
 def facility_edit(request: HttpRequest, facility_id: int) -> HttpResponse:
-    facility = directory.facility_get(facility_id=facility_id)
+    facility = selectors.facility_get(facility_id=facility_id)
     stored_name = facility.name  # the form writes its input onto the instance while validating
     form = FacilityForm(request.POST or None, instance=facility)
     if request.method == "POST" and form.is_valid():
         try:
-            directory.facility_update(facility=facility, data=form.cleaned_data, actor=request.user)
+            services.facility_update(facility=facility, data=form.cleaned_data, actor=request.user)
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
@@ -102,10 +102,10 @@ def facility_edit(request: HttpRequest, facility_id: int) -> HttpResponse:
 def facility_beds(request: HttpRequest, facility_id: int) -> HttpResponse:
     """Record the beds free now. With htmx, answers the beds cell in place; without, redirects
     back to the page the form was on."""
-    facility = directory.facility_get(facility_id=facility_id)
+    facility = selectors.facility_get(facility_id=facility_id)
     form = BedsForm(request.POST, facility=facility)
     if form.is_valid():
-        directory.facility_capacity_update(
+        services.facility_capacity_update(
             facility=facility, beds_available=form.cleaned_data["beds_available"], actor=request.user
         )
         if not request.htmx:
@@ -142,9 +142,9 @@ def facility_search(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
     record_shown(request, intake)
     form = FacilitySearchForm(
-        request.POST if request.method == "POST" else directory.search_prefill_for(intake=intake)
+        request.POST if request.method == "POST" else selectors.search_prefill_for(intake=intake)
     )
-    facilities = list(directory.facilities_search(filters=form.filters())[: PAGE_SIZE + 1])
+    facilities = list(selectors.facilities_search(filters=form.filters())[: PAGE_SIZE + 1])
     try:
         attempt_url = reverse("referrals:attempt_create", kwargs={"intake_id": intake.pk})
     except NoReverseMatch:  # placements not installed: the results are still worth reading

@@ -14,9 +14,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from config.forms import DATETIME_INPUT, CleanTextFormMixin, CrispyFormMixin
+from referrals.directory.models import Facility, LevelOfCare
 
-from .models import Facility, FollowUp, LevelOfCare, Placement, PlacementAttempt
-from .placement import DEFAULT_SHEET_ITEMS, FUTURE_TOLERANCE, SHEET_ITEMS
+from .models import FollowUp, Placement, PlacementAttempt
+from .selectors import DEFAULT_SHEET_ITEMS, SHEET_ITEMS
+from .services import FUTURE_TOLERANCE
 
 
 def active_facilities():

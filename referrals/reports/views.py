@@ -16,9 +16,11 @@ from accounts.access_log import RecordType, ShownRecord, records_shown, shows_pe
 from accounts.models import Role
 from accounts.permissions import role_required
 
-from . import dashboard
+from . import csv as figures_csv_rows
+from . import figures as program
+from . import public, selectors, services
 from .board import board_for_coordinator
-from .dashboard_forms import DepartmentFilterForm, FiguresFilterForm
+from .forms import DepartmentFilterForm, FiguresFilterForm
 
 # The public figures change once a month (whole months only): caches may keep them an hour.
 PUBLIC_MAX_AGE = 3600
@@ -30,7 +32,7 @@ PUBLIC_MAX_AGE = 3600
 def board(request: HttpRequest) -> HttpResponse:
     """Who is waiting, who is on the way, searches in progress and follow-ups due; htmx
     refreshes the board part every 15 seconds (each refresh is logged: it shows the people)."""
-    form = DepartmentFilterForm(request.GET, departments=dashboard.dashboard_departments(user=request.user))
+    form = DepartmentFilterForm(request.GET, departments=selectors.dashboard_departments(user=request.user))
     if not form.is_valid():
         return render(request, "dashboard/board.html", {"form": form}, status=400)
     shown_board = board_for_coordinator(departments=form.chosen_departments())
@@ -53,10 +55,10 @@ def figures(request: HttpRequest) -> HttpResponse:
     """The program's figures for a period and departments, with weekly and monthly charts. They
     come from the cache (``program_figures_cached``): the page says when they were computed, and
     when newer ones are being worked out."""
-    form = FiguresFilterForm(request.GET, departments=dashboard.dashboard_departments(user=request.user))
+    form = FiguresFilterForm(request.GET, departments=selectors.dashboard_departments(user=request.user))
     if not form.is_valid():
         return render(request, "dashboard/figures.html", {"form": form}, status=400)
-    cached = dashboard.program_figures_cached(
+    cached = services.program_figures_cached(
         departments=form.chosen_departments(), period=form.chosen_period()
     )
     return render(
@@ -66,7 +68,7 @@ def figures(request: HttpRequest) -> HttpResponse:
             "form": form,
             "figures": cached.figures,
             "cached": cached,
-            "chart_data": dashboard.chart_data(cached.figures),
+            "chart_data": program.chart_data(cached.figures),
         },
     )
 
@@ -75,11 +77,11 @@ def figures(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 def figures_csv(request: HttpRequest) -> HttpResponse:
     """The same figures as CSV (aggregates only, never a person's record)."""
-    form = FiguresFilterForm(request.GET, departments=dashboard.dashboard_departments(user=request.user))
+    form = FiguresFilterForm(request.GET, departments=selectors.dashboard_departments(user=request.user))
     if not form.is_valid():
         errors = " ".join(message for messages in form.errors.values() for message in messages)
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
-    figures = dashboard.program_figures_cached(
+    figures = services.program_figures_cached(
         departments=form.chosen_departments(), period=form.chosen_period()
     ).figures
     period = figures.period
@@ -89,7 +91,7 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
     )
     writer = csv.writer(response)
     writer.writerow(["section", "name", "value"])
-    writer.writerows(dashboard.figures_rows(figures))
+    writer.writerows(figures_csv_rows.figures_rows(figures))
     return response
 
 
@@ -97,8 +99,8 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def public_department(request: HttpRequest, department_id: int) -> HttpResponse:
     """The department's "N people have asked us for help" page: no sign-in, counts only."""
-    department = dashboard.department_get_public(department_id=department_id)
-    summary = dashboard.public_summary(department=department)
+    department = selectors.department_get_public(department_id=department_id)
+    summary = public.public_summary(department=department)
     return render(request, "dashboard/public.html", {"summary": summary})
 
 
@@ -107,8 +109,8 @@ def public_department(request: HttpRequest, department_id: int) -> HttpResponse:
 @cache_control(public=True, max_age=PUBLIC_MAX_AGE)
 def public_department_json(request: HttpRequest, department_id: int) -> JsonResponse:
     """The same figures as JSON; a suppressed count is ``{"value": null, "suppressed": true}``."""
-    department = dashboard.department_get_public(department_id=department_id)
-    response = JsonResponse(dashboard.public_summary(department=department).as_json())
+    department = selectors.department_get_public(department_id=department_id)
+    response = JsonResponse(public.public_summary(department=department).as_json())
     # Anyone may show these figures on their own site; nothing here depends on who asks.
     response["Access-Control-Allow-Origin"] = "*"
     return response

@@ -21,10 +21,11 @@ from accounts.models import Role, User
 from accounts.permissions import role_required
 from intake.models import Intake
 from intake.selectors import companion_assignment_id, consents_of, intakes_visible_to
+from referrals.directory.models import Facility
+from referrals.directory.selectors import facility_for_prefill
 
-from . import placement
-from .models import Facility, PlacementAttempt
-from .placement_forms import (
+from . import selectors, services
+from .forms import (
     AdmissionForm,
     DisclosureForm,
     FollowUpForm,
@@ -32,12 +33,13 @@ from .placement_forms import (
     PlacementForm,
     TransportForm,
 )
+from .models import PlacementAttempt
 
 
 def _for_recording(request: HttpRequest, intake_id: UUID) -> Intake:
     """The intake (404 if the user may not see its placement), if they may record it (else 403)."""
-    intake = placement.intake_get_for_placement(user=request.user, intake_id=intake_id)
-    if not placement.placement_recordable_by(user=request.user, intake=intake):
+    intake = selectors.intake_get_for_placement(user=request.user, intake_id=intake_id)
+    if not selectors.placement_recordable_by(user=request.user, intake=intake):
         raise PermissionDenied
     record_shown(request, intake)
     return intake
@@ -46,8 +48,8 @@ def _for_recording(request: HttpRequest, intake_id: UUID) -> Intake:
 def _for_disclosure(request: HttpRequest, intake_id: UUID) -> Intake:
     """Sharing with a facility is a coordinator's act (minimum necessary: the companion does not
     see the last name, date of birth or insurance that a referral sheet carries)."""
-    intake = placement.intake_get_for_placement(user=request.user, intake_id=intake_id)
-    if not placement.is_coordinator_of(user=request.user, department_id=intake.department_id):
+    intake = selectors.intake_get_for_placement(user=request.user, intake_id=intake_id)
+    if not selectors.is_coordinator_of(user=request.user, department_id=intake.department_id):
         raise PermissionDenied
     record_shown(request, intake)
     return intake
@@ -75,7 +77,7 @@ def _now_local(intake: Intake):
 
 def _facility_from_query(request: HttpRequest) -> Facility | None:
     """``?facility=<id>`` from the directory search: prefilled when it names an active facility."""
-    return placement.facility_for_prefill(value=request.GET.get("facility", ""))
+    return facility_for_prefill(value=request.GET.get("facility", ""))
 
 
 def _page(
@@ -93,9 +95,9 @@ def _page(
 @require_GET
 def placement_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """The placement of one walk-in: the intake page's panel (htmx) or a page of its own."""
-    intake = placement.intake_get_for_placement(user=request.user, intake_id=intake_id)
+    intake = selectors.intake_get_for_placement(user=request.user, intake_id=intake_id)
     record_shown(request, intake)
-    context = placement.placement_panel_context(user=request.user, intake=intake)
+    context = selectors.placement_panel_context(user=request.user, intake=intake)
     if request.htmx:
         return render(request, "referrals/_placement_panel.html", context)
     return _page(request, "referrals/placement.html", intake, context)
@@ -116,7 +118,7 @@ def attempt_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                placement.placement_attempt_record(
+                services.placement_attempt_record(
                     intake=intake,
                     actor=request.user,
                     facility=data["facility"],
@@ -150,7 +152,7 @@ def placement_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                placement.placement_record(
+                services.placement_record(
                     intake=intake,
                     actor=request.user,
                     facility=data["facility"],
@@ -166,7 +168,7 @@ def placement_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 
 
 def _placement_or_redirect(request: HttpRequest, intake: Intake):
-    record = placement.placement_for_intake(intake=intake)
+    record = selectors.placement_for_intake(intake=intake)
     if record is None:
         messages.error(request, "Record the placement first.")
     return record
@@ -184,7 +186,7 @@ def transport_update(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                placement.placement_transport_update(
+                services.placement_transport_update(
                     placement=record,
                     actor=request.user,
                     mode=data["transport_mode"],
@@ -216,7 +218,7 @@ def admission_confirm(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         form = AdmissionForm(request.POST or None, initial={"admitted_at": _now_local(intake)})
         if request.method == "POST" and form.is_valid():
             try:
-                placement.placement_admission_confirm(
+                services.placement_admission_confirm(
                     placement=record, actor=request.user, admitted_at=form.cleaned_data["admitted_at"]
                 )
             except ValidationError as error:
@@ -233,7 +235,7 @@ def admission_confirm(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 def disclosure_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """Share a referral sheet with a facility, if a valid consent covers it (42 CFR 2.31)."""
     intake = _for_disclosure(request, intake_id)
-    record = placement.placement_for_intake(intake=intake)
+    record = selectors.placement_for_intake(intake=intake)
     initial = {"facility": _facility_from_query(request) or (record.facility if record else None)}
     if record:
         initial["level_of_care"] = record.level_of_care
@@ -242,10 +244,10 @@ def disclosure_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            disclosure = placement.disclosure_record(
+            disclosure = services.disclosure_record(
                 intake=intake,
                 facility=data["facility"],
-                information=placement.referral_information(
+                information=selectors.referral_information(
                     person=intake.person, items=data["items"], level_of_care=data["level_of_care"]
                 ),
                 items=data["items"],
@@ -276,7 +278,7 @@ def disclosure_create(request: HttpRequest, intake_id: UUID) -> HttpResponse:
 @require_GET
 def disclosure_detail(request: HttpRequest, disclosure_id: int) -> HttpResponse:
     """The referral sheet as shared: the 42 CFR 2.32 notice first, then exactly what was sent."""
-    disclosure = placement.disclosure_get_for_user(user=request.user, disclosure_id=disclosure_id)
+    disclosure = selectors.disclosure_get_for_user(user=request.user, disclosure_id=disclosure_id)
     record_shown(request, disclosure)
     return render(request, "referrals/disclosure_sheet.html", {"disclosure": disclosure})
 
@@ -290,15 +292,15 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
     if show not in {"due", "upcoming"}:
         show = "due"
     rows = (
-        placement.follow_ups_due_for(user=request.user)
+        selectors.follow_ups_due_for(user=request.user)
         if show == "due"
-        else placement.follow_ups_upcoming_for(user=request.user)
+        else selectors.follow_ups_upcoming_for(user=request.user)
     )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     records_shown(request, [follow_up.intake for follow_up in page])
     now = timezone.now()
     for follow_up in page:  # overdue on the department's own date, not the server's
-        follow_up.overdue = follow_up.due_on < placement.local_today(follow_up.department, now)
+        follow_up.overdue = follow_up.due_on < selectors.local_today(follow_up.department, now)
     return render(request, "referrals/follow_up_list.html", {"page": page, "show": show})
 
 
@@ -306,7 +308,7 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 def follow_up_record(request: HttpRequest, follow_up_id: int) -> HttpResponse:
     """Record how the person is doing at a follow-up."""
-    follow_up = placement.follow_up_get_for_user(user=request.user, follow_up_id=follow_up_id)
+    follow_up = selectors.follow_up_get_for_user(user=request.user, follow_up_id=follow_up_id)
     record_shown(request, follow_up.intake, record_id=f"follow_up:{follow_up.pk}")
     department = follow_up.department
     with timezone.override(department.tzinfo):
@@ -315,7 +317,7 @@ def follow_up_record(request: HttpRequest, follow_up_id: int) -> HttpResponse:
         if request.method == "POST" and follow_up.completed_at is None and form.is_valid():
             data = form.cleaned_data
             try:
-                placement.follow_up_record(
+                services.follow_up_record(
                     follow_up=follow_up,
                     actor=request.user,
                     outcome=data["outcome"],

@@ -62,8 +62,8 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .directory import MAX_BEDS, us_state_code
-from .models import Facility, GenderServed, LevelOfCare, Medication, Payment
+from .models import MAX_BEDS, Facility, GenderServed, LevelOfCare, Medication, Payment
+from .states import us_state_code
 
 # --- limits -----------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Which counts of the public summary may be published: primary and complementary suppression.
 
-The public summary (``referrals.dashboard.public_summary``) is published every month. Over the
+The public summary (``referrals.reports.public.public_summary``) is published every month. Over the
 months, a reader collects every page: each month's visits and placements (while in the 12-month
 table) and, from each page, the all-time totals through that month. Totals of consecutive pages
 differ by one month's count: a hidden month would be the difference of two published totals.
