@@ -21,9 +21,9 @@ from django.template.response import TemplateResponse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.admin import DepartmentScopedAdmin, administered_departments
 from config.forms import CleanTextFormMixin
 
+from .admin_site import DepartmentScopedAdmin, administered_departments
 from .models import Department, Membership, Role, User
 from .selectors import account_history, administered_department_ids, user_changeable_by, users_administered_by
 from .services import membership_grant, membership_revoke

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.core.checks import Error, Info, Tags, Warning, register
 
+from .models import Membership
+
 
 @register(Tags.database, deploy=True)
 def embedded_database_not_in_production(app_configs, **kwargs):
@@ -89,8 +91,6 @@ def no_superuser_in_a_department(app_configs, **kwargs):
     """A superuser sees every department's records through the admin: superuser is for the
     operator's own account (``manage.py create_operator``), never a department member's."""
     from django.db import DatabaseError
-
-    from .models import Membership
 
     try:
         usernames = sorted(

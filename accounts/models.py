@@ -71,7 +71,7 @@ class Department(models.Model):
     )
 
     # Personal records are anonymised this many years after the person's last contact
-    # (intake.retention: the daily apply_retention task).
+    # (intake.services.retention: the daily apply_retention task).
     retention_years = models.PositiveSmallIntegerField(
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(50)],

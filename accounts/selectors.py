@@ -16,8 +16,10 @@ from .models import (
     AccessLogEntry,
     Department,
     Membership,
+    MembershipHistory,
     Role,
     User,
+    UserAccountEvent,
 )
 
 
@@ -158,8 +160,6 @@ def account_history(*, user: User, department_ids: list[int] | None = None) -> l
     """What was done to an account, newest first, from the change history: roles granted and
     revoked (only in ``department_ids``, when given) and second factors reset, each with who
     did it (the context's user) and when. For the account's admin page."""
-    from .models import MembershipHistory, UserAccountEvent
-
     memberships = MembershipHistory.objects.filter(user_id=user.pk).select_related("pgh_context")
     if department_ids is not None:
         memberships = memberships.filter(department_id__in=department_ids)

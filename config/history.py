@@ -18,7 +18,7 @@ the history tables. History tables are append-only, twice over:
   role that does not own the table, whatever ``pgtrigger.ignore`` says. In production the
   application runs as a role that owns nothing (SECURITY.md), so it cannot rewrite history.
 
-Only two things step around them: retention and erasure on request (``intake.retention``, which
+Only two things step around them: retention and erasure on request (``intake.services.retention``, which
 must not keep what it anonymises) through ``harbor_forget_history``, a SECURITY DEFINER function
 that deletes only the events of people already anonymised; and key rotation
 (``rotate_field_encryption``), run as the owner role, with ``pgtrigger.ignore``.

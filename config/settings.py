@@ -32,7 +32,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 HARBOR_SITE_URL = env.str("HARBOR_SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "config.apps.HarborAdminConfig",  # django.contrib.admin, on a site for verified administrators
+    "accounts.admin_apps.HarborAdminConfig",  # django.contrib.admin, on a site for verified administrators
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -11,7 +11,7 @@ urlpatterns = [
     # keep the intake namespace (volunteers/paging/desk_urls.py).
     path("intake/", include("volunteers.paging.desk_urls")),
     path("volunteers/", include("volunteers.urls")),
-    path("notifications/", include("notifications.urls")),
+    path("notifications/", include("intake.notification_urls")),
     path("referrals/", include("referrals.urls")),
     path("dashboard/", include("referrals.reports.urls")),
     path("public/", include("referrals.reports.public_urls")),

@@ -1,4 +1,4 @@
-"""The confirmation of an erasure on request (intake.retention.person_erase). No side effects."""
+"""The confirmation of an erasure on request (intake.services.retention.person_erase). No side effects."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ class Person(models.Model):
     veteran = models.BooleanField(null=True, blank=True)
     emergency_contact_name = models.CharField(max_length=150, blank=True)
     emergency_contact_phone = PhoneNumberField(blank=True)
-    # Set when the retention period ran out and the record was anonymised (intake.retention).
+    # Set when the retention period ran out and the record was anonymised (intake.services.retention).
     anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when a coordinator linked this record's walk-ins to an earlier visit's person
     # (``intake.services.repeat_visit_link``): its visits, consents and disclosures moved there.

@@ -29,8 +29,11 @@ def officer_window_start():
     return timezone.now() - settings.HARBOR_OFFICER_WINDOW
 
 
-def intakes_visible_to(*, user: User) -> QuerySet[Intake]:
-    """Every intake ``user`` may open. Anything else must answer 404."""
+def intakes_visible_to(*, user: User, with_companion: bool = False) -> QuerySet[Intake]:
+    """Every intake ``user`` may open: a coordinator, those of their departments; a desk officer,
+    those they logged within their window (``officer_window_q``); with ``with_companion``, also
+    those of which they are the companion (``companion_intake_ids``: the assignment and
+    placement pages, never the full record). Anything else must answer 404."""
     if not user.is_authenticated:
         return Intake.objects.none()
     coordinator_departments = department_ids_for_role(user=user, role=Role.COORDINATOR)
@@ -43,6 +46,8 @@ def intakes_visible_to(*, user: User) -> QuerySet[Intake]:
             officer_window_q(user=user),
             department_id__in=officer_departments,
         )
+    if with_companion:
+        visible |= Q(pk__in=companion_intake_ids(user=user))
     return Intake.objects.filter(visible)
 
 
@@ -57,11 +62,31 @@ def officer_window_q(*, user: User) -> Q:
     )
 
 
-def intake_get_for_user(*, user: User, intake_id: UUID) -> Intake:
-    """The intake if ``user`` may see it, else 404 (never 403: its existence is not revealed)."""
+def intake_get_for_user(*, user: User, intake_id: UUID, with_companion: bool = False) -> Intake:
+    """The intake if ``user`` may see it (``intakes_visible_to``), else 404 (never 403: its
+    existence is not revealed)."""
     return get_object_or_404(
-        intakes_visible_to(user=user).select_related("person", "department", "logged_by"),
+        intakes_visible_to(user=user, with_companion=with_companion).select_related(
+            "person", "department", "logged_by"
+        ),
         pk=intake_id,
+    )
+
+
+def intake_coordinated_by(*, user: User, intake: Intake) -> bool:
+    """Whether ``user`` coordinates the intake's department: the coordinator's tools on a walk-in
+    (the delivery log, paging by hand and volunteers' numbers, disclosures, follow-ups). Another
+    role that can see the walk-in gets 403 on them."""
+    return intake.department_id in department_ids_for_role(user=user, role=Role.COORDINATOR)
+
+
+def intake_recordable_by(*, user: User, intake: Intake) -> bool:
+    """Whether ``user`` may record on the walk-in's way to treatment (calls to facilities, the
+    placement, the ride, the admission): a coordinator of its department or its companion; a desk
+    officer who can see the walk-in cannot."""
+    return (
+        intake_coordinated_by(user=user, intake=intake)
+        or companion_intake_ids(user=user).filter(pk=intake.pk).exists()
     )
 
 
@@ -263,6 +288,6 @@ def person_get_for_coordinator(*, user: User, person_id: UUID) -> Person:
 
 def disclosures_of(*, person: Person) -> QuerySet:
     """Everything shared about the person outside the program (42 CFR 2.24), newest first."""
-    from referrals.models import Disclosure  # referrals builds on intake
-
-    return Disclosure.objects.filter(person=person).select_related("consent", "disclosed_by")
+    # The person's ``disclosures`` are referrals' rows, reached through their relation to the person
+    # (intake sits below referrals and does not import it).
+    return person.disclosures.select_related("consent", "disclosed_by")

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .retention import retention_anonymise
+from .services.retention import retention_anonymise
 
 
 @shared_task(ignore_result=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +17,7 @@ from accounts.access_log import RecordType, access_log_write, record_shown, reco
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.selectors import access_log_for_person
+from notifications.selectors import notifications_for_intake
 
 from . import selectors, services
 from .erasure_forms import PersonEraseForm
@@ -29,7 +30,7 @@ from .forms import (
     RevokeConsentForm,
 )
 from .models import Intake
-from .retention import ErasureRefused, person_erase
+from .services.retention import ErasureRefused, person_erase
 
 STAFF = (Role.DESK_OFFICER, Role.COORDINATOR)
 
@@ -224,3 +225,17 @@ def person_erase_view(request: HttpRequest, person_id: UUID) -> HttpResponse:
     status = 409 if refused else (400 if request.method == "POST" else 200)
     context = {"person": person, "form": form, "refused": refused}
     return render(request, "intake/person_erase.html", context, status=status)
+
+
+@shows_person(RecordType.DELIVERY_LOG)
+@require_GET
+def intake_log(request: HttpRequest, intake_id: UUID) -> HttpResponse:
+    """What was sent to whom about one walk-in: a coordinator's tool (desk officers get 403)."""
+    intake = selectors.intake_get_for_user(user=request.user, intake_id=intake_id)
+    if not selectors.intake_coordinated_by(user=request.user, intake=intake):
+        raise PermissionDenied
+    record_shown(request, intake)
+    context = {"intake": intake, "notifications": list(notifications_for_intake(intake_id=intake.pk))}
+    if request.htmx:
+        return render(request, "notifications/_intake_log_table.html", context)
+    return render(request, "notifications/intake_log.html", context)

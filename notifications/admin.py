@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from config.admin import DepartmentScopedAdmin
+from accounts.admin_site import DepartmentScopedAdmin
 
 from .models import Notification
 

@@ -1,17 +1,17 @@
 """Reads of the outbox, and the offer a text-message reply answers.
 
-Who may see an intake's delivery log is decided by ``intake.selectors`` (the intake itself) and
-the coordinator role in the intake's department (checked by the view).
+Who may see an intake's delivery log is decided by intake (``intake.views.intake_log``): this app
+knows no domain, only the intake's id its messages were written for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db.models import QuerySet
 
 from accounts.models import User
-from intake.models import Intake
 
 from .models import ContactVerification, Notification
 from .verification import open_code
@@ -20,10 +20,10 @@ from .verification import open_code
 RECENT_TEST_PAGES = 6
 
 
-def notifications_for_intake(*, intake: Intake) -> QuerySet[Notification]:
-    """Every message written for ``intake``, oldest first, with its recipient (one query)."""
+def notifications_for_intake(*, intake_id: UUID) -> QuerySet[Notification]:
+    """Every message written for the intake ``intake_id``, oldest first, with its recipient (one query)."""
     return (
-        Notification.objects.filter(intake=intake)
+        Notification.objects.filter(intake_id=intake_id)
         .select_related("recipient")
         # The log never shows what a message said or where it went, only that it went.
         .defer("body", "subject", "to", "idempotency_key")

@@ -1,45 +1,27 @@
-"""The delivery log coordinators read (what was sent to whom about one walk-in), and a
-coordinator's own contact settings: the phone number they are paged on, and proving it and their
-e-mail address with a code (``verification``). The settings page lives here, not in accounts,
-because it sends codes through the outbox and accounts may not import notifications."""
+"""A coordinator's own contact settings: the phone number they are paged on, and proving it and
+their e-mail address with a code (``verification``). The settings page lives here, not in
+accounts, because it sends codes through the outbox and accounts may not import notifications.
+(The delivery log of one walk-in is intake's page, ``intake.views.intake_log``.)"""
 
 from __future__ import annotations
 
 import logging
-from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
-from accounts.access_log import RecordType, record_shown, shows_person
 from accounts.models import Role
 from accounts.permissions import role_required
-from accounts.selectors import coordinator_department_ids, departments_for_role
+from accounts.selectors import departments_for_role
 from accounts.services import user_contact_mark_verified, user_update_phone
-from intake.selectors import intake_get_for_user
 
 from . import selectors, verification
 from .forms import ContactCodeForm, ContactCodeSendForm, StaffPhoneForm
 
 logger = logging.getLogger(__name__)
-
-
-@shows_person(RecordType.DELIVERY_LOG)
-@require_GET
-def intake_log(request: HttpRequest, intake_id: UUID) -> HttpResponse:
-    """What was sent to whom about one walk-in: a coordinator's tool (desk officers get 403)."""
-    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
-    if intake.department_id not in coordinator_department_ids(user=request.user):
-        raise PermissionDenied
-    record_shown(request, intake)
-    context = {"intake": intake, "notifications": list(selectors.notifications_for_intake(intake=intake))}
-    if request.htmx:
-        return render(request, "notifications/_intake_log_table.html", context)
-    return render(request, "notifications/intake_log.html", context)
 
 
 # --- a coordinator's own contact settings ---------------------------------------------------

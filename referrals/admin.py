@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from config.admin import HarborModelAdmin
+from accounts.admin_site import HarborModelAdmin
 
 from .directory.forms import FacilityForm
 from .directory.models import FACILITY_FIELDS, Facility

@@ -196,7 +196,7 @@ def _routed_queues() -> set[str]:
 
 def test_figures_are_refreshed_on_a_queue_of_their_own() -> None:
     text = _read("config/celery.py")
-    assert re.search(r'"referrals\.tasks\.refresh_figures": \{"queue": REPORTS_QUEUE\}', text)
+    assert re.search(r'"referrals\.reports\.tasks\.refresh_figures": \{"queue": REPORTS_QUEUE\}', text)
     assert _routed_queues() == {"reports"}
 
 

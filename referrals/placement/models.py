@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from config.fields import EncryptedCharField, EncryptedTextField
 from config.history import track_changes
+from intake.records import REASON, PersonRecord
 from referrals.directory.models import Facility, LevelOfCare
 
 # --- placement --------------------------------------------------------------------------------
@@ -52,6 +53,9 @@ class PlacementAttempt(models.Model):
     outcome = models.CharField(max_length=30, choices=Outcome.choices)
     note = EncryptedCharField(max_length=500, blank=True)  # free text about the person: encrypted
 
+    # Part of the person's record: the note goes when the person is anonymised (intake.records).
+    person_record = PersonRecord(person="intake__person", anonymised={"note": ""})
+
     class Meta:
         ordering = ["attempted_at", "id"]
         indexes = [
@@ -89,6 +93,11 @@ class Placement(models.Model):
     admitted_at = models.DateTimeField("admission confirmed at", null=True, blank=True)
     admission_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    # Part of the person's record: who drove them may name their family (intake.records).
+    person_record = PersonRecord(
+        person="intake__person", anonymised={"transport_by": ""}, contact=("admitted_at",)
     )
 
     class Meta:
@@ -132,6 +141,12 @@ class Disclosure(models.Model):
     disclosed_at = models.DateTimeField(default=timezone.now)
     disclosed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
+    # Part of the person's record; the recipient is a facility or an agency, not the person, and
+    # stays for the accounting, but what was said becomes the reason it was erased (intake.records).
+    person_record = PersonRecord(
+        person="person", anonymised={"information": REASON}, contact=("disclosed_at",)
+    )
+
     class Meta:
         ordering = ["-disclosed_at"]
         indexes = [models.Index(fields=["person", "-disclosed_at"], name="disclosure_person_idx")]
@@ -166,6 +181,9 @@ class FollowUp(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     last_reminded_on = models.DateField(null=True, blank=True)
+
+    # Part of the person's record (intake.records).
+    person_record = PersonRecord(person="intake__person", anonymised={"note": ""}, contact=("completed_at",))
 
     class Meta:
         ordering = ["due_on", "id"]

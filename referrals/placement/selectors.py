@@ -16,7 +16,6 @@ import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from uuid import UUID
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -25,43 +24,12 @@ from django.utils import timezone
 from accounts.models import Department, User
 from accounts.selectors import coordinator_department_ids
 from intake.models import Consent, Intake, Person
-from intake.selectors import companion_intake_ids, intakes_visible_to
+from intake.selectors import intake_coordinated_by, intake_recordable_by
 from referrals.directory.models import Facility, LevelOfCare
 
 from .models import Disclosure, FollowUp, Placement, PlacementAttempt
 
 # --- who may see and record -------------------------------------------------------------------
-
-
-def intakes_for_placement(*, user: User) -> QuerySet[Intake]:
-    """Intakes whose placement ``user`` may see: whoever may see the intake (coordinators of its
-    department, the officer who logged it within their window) and its companion
-    (``intake.selectors.companion_intake_ids``)."""
-    if not user.is_authenticated:
-        return Intake.objects.none()
-    return Intake.objects.filter(
-        Q(pk__in=intakes_visible_to(user=user).values("pk")) | Q(pk__in=companion_intake_ids(user=user))
-    )
-
-
-def intake_get_for_placement(*, user: User, intake_id: UUID) -> Intake:
-    """The intake if ``user`` may see its placement, else 404."""
-    return get_object_or_404(
-        intakes_for_placement(user=user).select_related("person", "department"), pk=intake_id
-    )
-
-
-def is_coordinator_of(*, user: User, department_id: int) -> bool:
-    return department_id in coordinator_department_ids(user=user)
-
-
-def placement_recordable_by(*, user: User, intake: Intake) -> bool:
-    """Coordinators of the department and the companion record attempts, the placement, the ride
-    and the admission; a desk officer who can see the walk-in cannot (the view answers 403)."""
-    return (
-        is_coordinator_of(user=user, department_id=intake.department_id)
-        or companion_intake_ids(user=user).filter(pk=intake.pk).exists()
-    )
 
 
 def attempts_for_intake(*, intake: Intake) -> QuerySet[PlacementAttempt]:
@@ -91,13 +59,13 @@ def follow_ups_for_intake(*, intake: Intake) -> QuerySet[FollowUp]:
 def placement_panel_context(*, user: User, intake: Intake) -> dict:
     """Everything the placement panel shows, in a fixed number of queries whatever the number of
     attempts, disclosures or follow-ups. Disclosures and follow-ups are for coordinators only."""
-    is_coordinator = is_coordinator_of(user=user, department_id=intake.department_id)
+    is_coordinator = intake_coordinated_by(user=user, intake=intake)
     return {
         "intake": intake,
         "attempts": list(attempts_for_intake(intake=intake)),
         "placement": placement_for_intake(intake=intake),
         "is_coordinator": is_coordinator,
-        "can_record": is_coordinator or companion_intake_ids(user=user).filter(pk=intake.pk).exists(),
+        "can_record": intake_recordable_by(user=user, intake=intake),
         "disclosures": list(disclosures_for_intake(intake=intake)) if is_coordinator else [],
         "follow_ups": list(follow_ups_for_intake(intake=intake)) if is_coordinator else [],
         "today": local_today(intake.department),

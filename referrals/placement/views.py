@@ -20,7 +20,14 @@ from accounts.access_log import RecordType, record_shown, records_shown, shows_p
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from intake.models import Intake
-from intake.selectors import companion_assignment_id, consents_of, intakes_visible_to
+from intake.selectors import (
+    companion_assignment_id,
+    consents_of,
+    intake_coordinated_by,
+    intake_get_for_user,
+    intake_recordable_by,
+    intakes_visible_to,
+)
 from referrals.directory.models import Facility
 from referrals.directory.selectors import facility_for_prefill
 
@@ -38,8 +45,8 @@ from .models import PlacementAttempt
 
 def _for_recording(request: HttpRequest, intake_id: UUID) -> Intake:
     """The intake (404 if the user may not see its placement), if they may record it (else 403)."""
-    intake = selectors.intake_get_for_placement(user=request.user, intake_id=intake_id)
-    if not selectors.placement_recordable_by(user=request.user, intake=intake):
+    intake = intake_get_for_user(user=request.user, intake_id=intake_id, with_companion=True)
+    if not intake_recordable_by(user=request.user, intake=intake):
         raise PermissionDenied
     record_shown(request, intake)
     return intake
@@ -48,8 +55,8 @@ def _for_recording(request: HttpRequest, intake_id: UUID) -> Intake:
 def _for_disclosure(request: HttpRequest, intake_id: UUID) -> Intake:
     """Sharing with a facility is a coordinator's act (minimum necessary: the companion does not
     see the last name, date of birth or insurance that a referral sheet carries)."""
-    intake = selectors.intake_get_for_placement(user=request.user, intake_id=intake_id)
-    if not selectors.is_coordinator_of(user=request.user, department_id=intake.department_id):
+    intake = intake_get_for_user(user=request.user, intake_id=intake_id, with_companion=True)
+    if not intake_coordinated_by(user=request.user, intake=intake):
         raise PermissionDenied
     record_shown(request, intake)
     return intake
@@ -95,7 +102,7 @@ def _page(
 @require_GET
 def placement_detail(request: HttpRequest, intake_id: UUID) -> HttpResponse:
     """The placement of one walk-in: the intake page's panel (htmx) or a page of its own."""
-    intake = selectors.intake_get_for_placement(user=request.user, intake_id=intake_id)
+    intake = intake_get_for_user(user=request.user, intake_id=intake_id, with_companion=True)
     record_shown(request, intake)
     context = selectors.placement_panel_context(user=request.user, intake=intake)
     if request.htmx:

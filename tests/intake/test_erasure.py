@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import AccessLogEntry
 from intake.models import Intake, IntakeHistory, Person, PersonErasure, PersonHistory
-from intake.retention import ANONYMISED
+from intake.services.retention import ANONYMISED
 
 from ..conftest import client_for
 from ..factories import ConsentFactory, DisclosureFactory, IntakeFactory

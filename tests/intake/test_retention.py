@@ -16,7 +16,7 @@ from accounts.models import AccessLogEntry, Role
 from config.celery import app as celery_app
 from config.history import history_models
 from intake.models import Consent, ConsentHistory, Intake, IntakeHistory, Person, PersonHistory, age_on
-from intake.retention import ANONYMISED, ANONYMISED_DISCLOSURE, retention_anonymise
+from intake.services.retention import ANONYMISED, ANONYMISED_DISCLOSURE, retention_anonymise
 from intake.tasks import apply_retention
 from referrals.models import Disclosure, FollowUp, PlacementAttempt
 from referrals.reports.figures import Period, program_figures

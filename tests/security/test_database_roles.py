@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import AccessLogEntry
 from config.history import HISTORY_GUARD_TRIGGER, history_models, history_tables
 from intake.models import Intake, IntakeHistory, Person, PersonHistory
-from intake.retention import retention_anonymise
+from intake.services.retention import retention_anonymise
 
 from ..factories import IntakeFactory
 

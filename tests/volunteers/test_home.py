@@ -9,8 +9,8 @@ import time_machine
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from volunteers.paging import selectors as paging_selectors
 from volunteers.paging.tokens import offer_link
-from volunteers.roster import selectors as roster_selectors
 
 from ..conftest import client_for
 from ..factories import IntakeFactory, OfferFactory, PersonFactory
@@ -152,7 +152,7 @@ def test_hours_this_month_count_shifts_in_local_time(volunteer, department):
     ]:
         shift(volunteer, department, start, hours)
 
-    hours = roster_selectors.hours_this_month(volunteer=volunteer, tz=department.tzinfo, now=NOW)
+    hours = paging_selectors.hours_this_month(volunteer=volunteer, tz=department.tzinfo, now=NOW)
 
     assert hours.on_call == timedelta(hours=4 + 8 + 2)
     assert hours.scheduled == timedelta(hours=6 + 8 + 4)
@@ -167,7 +167,7 @@ def test_hours_this_month_count_the_requests_accepted(volunteer, department, off
             responded_at=responded_at,
         )
     assert (
-        roster_selectors.hours_this_month(volunteer=volunteer, tz=department.tzinfo, now=NOW).assignments == 1
+        paging_selectors.hours_this_month(volunteer=volunteer, tz=department.tzinfo, now=NOW).assignments == 1
     )
 
 

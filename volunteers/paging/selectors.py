@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Greatest, Least
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
+from intake.models import Intake
 from intake.selectors import STALL_NOTIFICATION_KINDS, companion_intake_ids
 from notifications.models import Notification
-from volunteers.models import OFFER_OPEN_FOR, Offer, Volunteer
+from volunteers.models import OFFER_OPEN_FOR, Offer, Shift, Volunteer
+from volunteers.roster.selectors import local_moment
 
 # After an assignment ends (the walk-in closed, or the person was admitted), its page says only
 # that it ended, for this long; then it is gone (404). Nothing about the person is shown then.
@@ -142,3 +145,90 @@ def paging_state(*, intake, offers: list[Offer] | None = None, now: datetime | N
     if stall is not None:
         return PagingState("stalled", called_at=stall["created_at"], stall_kind=stall["kind"])
     return PagingState("starting" if not offers else "between")
+
+
+# --- the volunteer's home ----------------------------------------------------------------------
+
+
+def open_offers(*, volunteer: Volunteer, now: datetime | None = None) -> QuerySet[Offer]:
+    """Requests this volunteer can still answer: pending, unexpired, the person still waiting."""
+    now = now or timezone.now()
+    return (
+        Offer.objects.filter(
+            volunteer=volunteer,
+            status=Offer.Status.PENDING,
+            expires_at__gt=now,
+            intake__status=Intake.Status.WAITING_FOR_COMPANION,
+        )
+        .select_related("department", "intake")
+        .order_by("-created_at")
+    )
+
+
+def active_assignments(*, volunteer: Volunteer) -> QuerySet[Offer]:
+    """Accepted offers whose walk-in still needs the companion."""
+    return (
+        Offer.objects.filter(
+            volunteer=volunteer,
+            status=Offer.Status.ACCEPTED,
+            intake__status__in=Intake.COMPANION_ENGAGED_STATUSES,
+        )
+        .select_related("department", "intake")
+        .order_by("-responded_at")
+    )
+
+
+@dataclass(frozen=True)
+class MonthHours:
+    on_call: timedelta
+    scheduled: timedelta
+    assignments: int
+
+    @property
+    def on_call_hours(self) -> float:
+        return round(self.on_call.total_seconds() / 3600, 1)
+
+    @property
+    def scheduled_hours(self) -> float:
+        return round(self.scheduled.total_seconds() / 3600, 1)
+
+
+def _duration(expression) -> ExpressionWrapper:
+    return ExpressionWrapper(expression, output_field=DurationField())
+
+
+def hours_this_month(*, volunteer: Volunteer, tz: tzinfo, now: datetime | None = None) -> MonthHours:
+    """Hours on call so far this calendar month (local time), hours still scheduled in it, and
+    the number of requests accepted in it. Two aggregate queries, whatever the number of shifts."""
+    now = now or timezone.now()
+    today = timezone.localdate(now, tz)
+    first_day = today.replace(day=1)
+    next_first_day = (first_day + timedelta(days=32)).replace(day=1)
+    month_start, month_end = local_moment(first_day, time.min, tz), local_moment(next_first_day, time.min, tz)
+    zero = Value(timedelta(0), output_field=DurationField())
+    totals = Shift.objects.filter(
+        volunteer=volunteer, starts_at__lt=month_end, ends_at__gt=month_start
+    ).aggregate(
+        on_call=Sum(
+            Greatest(
+                _duration(Least(F("ends_at"), Value(now)) - Greatest(F("starts_at"), Value(month_start))),
+                zero,
+            )
+        ),
+        scheduled=Sum(
+            Greatest(
+                _duration(Least(F("ends_at"), Value(month_end)) - Greatest(F("starts_at"), Value(now))), zero
+            )
+        ),
+    )
+    assignments = Offer.objects.filter(
+        volunteer=volunteer,
+        status=Offer.Status.ACCEPTED,
+        responded_at__gte=month_start,
+        responded_at__lt=month_end,
+    ).count()
+    return MonthHours(
+        on_call=totals["on_call"] or timedelta(0),
+        scheduled=totals["scheduled"] or timedelta(0),
+        assignments=assignments,
+    )

@@ -6,6 +6,8 @@ from django.urls import path
 from . import provider_views, views
 
 urlpatterns = [
+    # The volunteer's home: the requests and assignment paging brings, with their shifts.
+    path("", views.home, name="home"),
     path("offers/<str:token>/", views.offer_respond, name="offer"),
     path("assignments/<int:offer_id>/", views.assignment, name="assignment"),
     path("assignments/<int:offer_id>/details/", views.assignment_details, name="assignment_details"),

@@ -11,7 +11,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,13 +21,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.access_log import RecordType, record_shown, records_shown, shows_person
 from accounts.models import Role
 from accounts.permissions import role_required
-from accounts.selectors import coordinator_department_ids, user_has_role
 from intake import selectors as intake_selectors
 from intake.forms import CloseIntakeForm, CompanionDetailsForm, WalkInForm
 from intake.models import Intake
 from intake.selectors import intake_get_for_user
 from intake.services import intake_update_by_companion
-from volunteers.models import Offer, Volunteer
+from volunteers.paging.models import Offer
+from volunteers.roster import selectors as roster_selectors
+from volunteers.roster.models import Volunteer
 
 from . import selectors, services, tokens
 from .explain import paging_explanation
@@ -177,10 +178,10 @@ def paging_panel(request: HttpRequest, intake_id) -> HttpResponse:
     also see the ranking with its reasons and can page someone by hand or stop paging."""
     intake = intake_get_for_user(user=request.user, intake_id=intake_id)
     record_shown(request, intake)
-    is_coordinator = user_has_role(user=request.user, role=Role.COORDINATOR)
-    # Volunteers' verified numbers, to call them: for the department's coordinators only (desk
-    # officers and other volunteers never see them).
-    show_phones = intake.department_id in coordinator_department_ids(user=request.user)
+    # The ranking, paging by hand and volunteers' verified numbers (to call them) are for the
+    # department's coordinators only: desk officers and volunteers never see them.
+    is_coordinator = intake_selectors.intake_coordinated_by(user=request.user, intake=intake)
+    show_phones = is_coordinator
     now = timezone.now()
     offers = list(selectors.offers_for_intake(intake=intake))
     state = selectors.paging_state(intake=intake, offers=offers, now=now)
@@ -205,12 +206,21 @@ def paging_panel(request: HttpRequest, intake_id) -> HttpResponse:
     )
 
 
+def _for_coordinator(request: HttpRequest, intake_id) -> Intake:
+    """The intake (404 if the user may not see it), if they coordinate its department (else 403:
+    a coordinator elsewhere who is also this walk-in's desk officer does not page for it)."""
+    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
+    if not intake_selectors.intake_coordinated_by(user=request.user, intake=intake):
+        raise PermissionDenied
+    record_shown(request, intake)
+    return intake
+
+
 @shows_person(RecordType.INTAKE)
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_page_by_hand(request: HttpRequest, intake_id) -> HttpResponse:
-    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
-    record_shown(request, intake)
+    intake = _for_coordinator(request, intake_id)
     volunteer = Volunteer.objects.filter(
         pk=_int_or_none(request.POST.get("volunteer")), departments=intake.department
     ).first()
@@ -250,8 +260,7 @@ def _intake_page(intake) -> str:
 @require_POST
 def paging_page_near_fit(request: HttpRequest, intake_id) -> HttpResponse:
     """ "Page Tom anyway": a near fit, relaxing the one rule that left them out."""
-    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
-    record_shown(request, intake)
+    intake = _for_coordinator(request, intake_id)
     form = NearFitForm(request.POST)
     volunteer = None
     if form.is_valid():
@@ -276,8 +285,7 @@ def paging_page_near_fit(request: HttpRequest, intake_id) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_stop(request: HttpRequest, intake_id) -> HttpResponse:
-    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
-    record_shown(request, intake)
+    intake = _for_coordinator(request, intake_id)
     withdrawn = services.paging_stop(intake=intake, actor=request.user)
     messages.success(
         request, f"Paging stopped; {withdrawn} open request{'s' if withdrawn != 1 else ''} withdrawn."
@@ -289,8 +297,7 @@ def paging_stop(request: HttpRequest, intake_id) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 @require_POST
 def paging_resume(request: HttpRequest, intake_id) -> HttpResponse:
-    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
-    record_shown(request, intake)
+    intake = _for_coordinator(request, intake_id)
     return _run(
         request,
         lambda: services.paging_resume(intake=intake, actor=request.user),
@@ -327,8 +334,7 @@ def assignment_release(request: HttpRequest, offer_id: int) -> HttpResponse:
 @require_POST
 def paging_release(request: HttpRequest, intake_id) -> HttpResponse:
     """A coordinator records that the companion on the way is not coming; paging resumes."""
-    intake = intake_get_for_user(user=request.user, intake_id=intake_id)
-    record_shown(request, intake)
+    intake = _for_coordinator(request, intake_id)
     offer = Offer.objects.filter(intake=intake, status=Offer.Status.ACCEPTED).first()
     if offer is None:
         messages.error(request, "There is no companion to release.")
@@ -387,3 +393,45 @@ def intake_close(request: HttpRequest, intake_id: UUID) -> HttpResponse:
         return redirect("intake:detail", intake_id=intake.pk)
     messages.success(request, "Walk-in closed.")
     return redirect("intake:detail", intake_id=intake.pk)
+
+
+# --- the volunteer's home: open requests, the assignment, shifts, hours ---------------------------
+
+# How many rows the home page lists; the rest are a tap away on "My shifts".
+HOME_SHIFTS = 5
+HOME_OFFERS = 5
+
+
+@role_required(Role.VOLUNTEER)
+def home(request: HttpRequest) -> HttpResponse:
+    """Open requests, the current assignment, upcoming shifts and hours this month. A volunteer
+    who may not be paged (vetting incomplete, profile paused) is told what is missing instead of
+    seeing requests or assignments."""
+    now = timezone.now()
+    volunteer = roster_selectors.volunteer_get_for_user(user=request.user)
+    context: dict = {"volunteer": volunteer, "now": now}
+    if volunteer is not None:
+        tz = roster_selectors.volunteer_time_zone(
+            departments=roster_selectors.volunteer_departments(volunteer=volunteer)
+        )
+        missing = roster_selectors.vetting_missing(volunteer=volunteer, on=timezone.localdate(now, tz))
+        context.update(
+            missing=missing,
+            offers=[]
+            if missing
+            else [
+                {
+                    "offer": offer,
+                    "link": tokens.offer_link(offer),
+                    "minutes_waited": offer.intake.minutes_waiting(now),
+                }
+                for offer in selectors.open_offers(volunteer=volunteer, now=now)[:HOME_OFFERS]
+            ],
+            assignments=[]
+            if missing
+            else list(selectors.active_assignments(volunteer=volunteer)[:HOME_OFFERS]),
+            shifts=list(roster_selectors.upcoming_shifts(volunteer=volunteer, now=now)[:HOME_SHIFTS]),
+            hours=selectors.hours_this_month(volunteer=volunteer, tz=tz, now=now),
+            month_name=timezone.localtime(now, tz).strftime("%B"),
+        )
+    return render(request, "volunteers/home.html", context)

@@ -12,8 +12,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.models import Department
 from config.forms import DATE_INPUT, CleanTextFormMixin, CrispyFormMixin
-from volunteers.models import ShiftSeries, Volunteer
+from volunteers.roster.models import ShiftSeries, Volunteer
 
 from .selectors import MAX_DAYS_AHEAD, exists_on_clock, local_moment
 
@@ -47,8 +48,6 @@ class _DepartmentChoiceMixin:
 
     @staticmethod
     def _department_queryset(departments):
-        from accounts.models import Department
-
         return Department.objects.filter(pk__in=[d.pk for d in departments])
 
 

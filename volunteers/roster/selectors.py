@@ -21,26 +21,20 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Count,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import dateformat, timezone
 
 from accounts.models import Department, Role, User
 from accounts.selectors import coordinator_department_ids, departments_for_role
-from intake.models import Intake
-from volunteers.paging.models import Offer
 from volunteers.roster.models import (
     BACKGROUND_CHECK_VALID_FOR,
     Shift,
@@ -223,90 +217,6 @@ def active_series(
     if volunteer is not None:
         series = series.filter(volunteer=volunteer)
     return series.select_related("department").order_by("weekday", "start_time")
-
-
-def open_offers(*, volunteer: Volunteer, now: datetime | None = None) -> QuerySet[Offer]:
-    """Requests this volunteer can still answer: pending, unexpired, the person still waiting."""
-    now = now or timezone.now()
-    return (
-        Offer.objects.filter(
-            volunteer=volunteer,
-            status=Offer.Status.PENDING,
-            expires_at__gt=now,
-            intake__status=Intake.Status.WAITING_FOR_COMPANION,
-        )
-        .select_related("department", "intake")
-        .order_by("-created_at")
-    )
-
-
-def active_assignments(*, volunteer: Volunteer) -> QuerySet[Offer]:
-    """Accepted offers whose walk-in still needs the companion."""
-    return (
-        Offer.objects.filter(
-            volunteer=volunteer,
-            status=Offer.Status.ACCEPTED,
-            intake__status__in=Intake.COMPANION_ENGAGED_STATUSES,
-        )
-        .select_related("department", "intake")
-        .order_by("-responded_at")
-    )
-
-
-@dataclass(frozen=True)
-class MonthHours:
-    on_call: timedelta
-    scheduled: timedelta
-    assignments: int
-
-    @property
-    def on_call_hours(self) -> float:
-        return round(self.on_call.total_seconds() / 3600, 1)
-
-    @property
-    def scheduled_hours(self) -> float:
-        return round(self.scheduled.total_seconds() / 3600, 1)
-
-
-def _duration(expression) -> ExpressionWrapper:
-    return ExpressionWrapper(expression, output_field=DurationField())
-
-
-def hours_this_month(*, volunteer: Volunteer, tz: tzinfo, now: datetime | None = None) -> MonthHours:
-    """Hours on call so far this calendar month (local time), hours still scheduled in it, and
-    the number of requests accepted in it. Two aggregate queries, whatever the number of shifts."""
-    now = now or timezone.now()
-    today = timezone.localdate(now, tz)
-    first_day = today.replace(day=1)
-    next_first_day = (first_day + timedelta(days=32)).replace(day=1)
-    month_start, month_end = local_moment(first_day, time.min, tz), local_moment(next_first_day, time.min, tz)
-    zero = Value(timedelta(0), output_field=DurationField())
-    totals = Shift.objects.filter(
-        volunteer=volunteer, starts_at__lt=month_end, ends_at__gt=month_start
-    ).aggregate(
-        on_call=Sum(
-            Greatest(
-                _duration(Least(F("ends_at"), Value(now)) - Greatest(F("starts_at"), Value(month_start))),
-                zero,
-            )
-        ),
-        scheduled=Sum(
-            Greatest(
-                _duration(Least(F("ends_at"), Value(month_end)) - Greatest(F("starts_at"), Value(now))), zero
-            )
-        ),
-    )
-    assignments = Offer.objects.filter(
-        volunteer=volunteer,
-        status=Offer.Status.ACCEPTED,
-        responded_at__gte=month_start,
-        responded_at__lt=month_end,
-    ).count()
-    return MonthHours(
-        on_call=totals["on_call"] or timedelta(0),
-        scheduled=totals["scheduled"] or timedelta(0),
-        assignments=assignments,
-    )
 
 
 def roster_volunteers(*, department: Department, now: datetime | None = None) -> QuerySet[Volunteer]:

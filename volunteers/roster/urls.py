@@ -6,7 +6,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("shifts/", views.my_shifts, name="my_shifts"),
     path("shifts/add/", views.shift_add, name="shift_add"),
     path("shifts/weekly/add/", views.series_add, name="series_add"),

@@ -23,53 +23,15 @@ from accounts.selectors import coordinator_department_ids
 from notifications.forms import ContactCodeForm, ContactCodeSendForm
 from notifications.selectors import contact_methods, recent_test_pages
 from notifications.verification import CHANGED_MEANWHILE, VerificationRefused
-from volunteers.models import Volunteer
-from volunteers.paging.tokens import offer_link
+from volunteers.roster.models import Volunteer
 
 from . import selectors as roster_selectors
 from . import services as roster_services
 from .forms import AssignShiftForm, CoverageForm, PreferencesForm, ShiftForm, VettingForm, WeeklyShiftForm
 
 # How many rows the phone pages list; the rest are a tap away on "My shifts".
-HOME_SHIFTS = 5
-HOME_OFFERS = 5
 MY_SHIFTS = 60
 ROSTER_SHIFTS = 60
-
-
-@role_required(Role.VOLUNTEER)
-def home(request: HttpRequest) -> HttpResponse:
-    """Open requests, the current assignment, upcoming shifts and hours this month. A volunteer
-    who may not be paged (vetting incomplete, profile paused) is told what is missing instead of
-    seeing requests or assignments."""
-    now = timezone.now()
-    volunteer = roster_selectors.volunteer_get_for_user(user=request.user)
-    context: dict = {"volunteer": volunteer, "now": now}
-    if volunteer is not None:
-        tz = roster_selectors.volunteer_time_zone(
-            departments=roster_selectors.volunteer_departments(volunteer=volunteer)
-        )
-        missing = roster_selectors.vetting_missing(volunteer=volunteer, on=timezone.localdate(now, tz))
-        context.update(
-            missing=missing,
-            offers=[]
-            if missing
-            else [
-                {
-                    "offer": offer,
-                    "link": offer_link(offer),
-                    "minutes_waited": offer.intake.minutes_waiting(now),
-                }
-                for offer in roster_selectors.open_offers(volunteer=volunteer, now=now)[:HOME_OFFERS]
-            ],
-            assignments=[]
-            if missing
-            else list(roster_selectors.active_assignments(volunteer=volunteer)[:HOME_OFFERS]),
-            shifts=list(roster_selectors.upcoming_shifts(volunteer=volunteer, now=now)[:HOME_SHIFTS]),
-            hours=roster_selectors.hours_this_month(volunteer=volunteer, tz=tz, now=now),
-            month_name=timezone.localtime(now, tz).strftime("%B"),
-        )
-    return render(request, "volunteers/home.html", context)
 
 
 # --- the volunteer's own shifts ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Anonymise personal records past each department's retention period (intake.retention), then
+"""Anonymise personal records past each department's retention period (intake.services.retention), then
 VACUUM the tables it rewrote, so the old values leave the tables' files. Run it as the database
 role that owns the tables (SECURITY.md): VACUUM needs the owner."""
 
@@ -8,7 +8,7 @@ import pghistory
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from intake.retention import retention_anonymise, retention_vacuum
+from intake.services.retention import retention_anonymise, retention_vacuum
 
 
 class Command(BaseCommand):

@@ -1,9 +1,9 @@
 """Retention: personal records are anonymised once a department's retention period has passed.
 
 A person's *last contact* is the latest of: their walk-ins' arrival, closure and last change
-(``Intake.arrived_at``, ``closed_at``, ``updated_at``), their placements' confirmed admission
-(``Placement.admitted_at``), their follow-ups' completion (``FollowUp.completed_at``) and the
-disclosures made about them (``Disclosure.disclosed_at``); the person's own ``created_at`` is the
+(``Intake.arrived_at``, ``closed_at``, ``updated_at``) and the contacts the other apps' rows of
+their record declare (``intake.records``: a placement's confirmed admission, a follow-up's
+completion, a disclosure made about them); the person's own ``created_at`` is the
 floor, so that someone with no walk-in at all still has one. It is computed in SQL.
 
 A person is *due* when their last contact is before ``now`` minus their department's
@@ -52,18 +52,8 @@ from django.utils import timezone
 
 from accounts.models import Department, User
 from config.history import history_models
-from referrals.models import (
-    Disclosure,
-    DisclosureHistory,
-    FollowUp,
-    FollowUpHistory,
-    Placement,
-    PlacementAttempt,
-    PlacementAttemptHistory,
-    PlacementHistory,
-)
 
-from .models import (
+from ..models import (
     MAX_AGE,
     Consent,
     ConsentHistory,
@@ -74,11 +64,25 @@ from .models import (
     PersonHistory,
     age_on,
 )
+from ..records import REASON, person_record_models
 
 ANONYMISED = "Anonymised"
 ANONYMISED_DISCLOSURE = "Anonymised after the retention period"
 ERASED_DISCLOSURE = "Erased on the person's request"
 AGE_BUCKET_YEARS = 5
+PERSON_ANONYMISED_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "approximate_age",
+    "gender",
+    "pronouns",
+    "phone",
+    "town",
+    "insurance_member_id",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+)
 
 
 @dataclass
@@ -117,9 +121,12 @@ def people_with_last_contact() -> QuerySet[Person]:
     """Every person, annotated with ``last_contact`` (see the module docstring)."""
     person = OuterRef("pk")
     intakes = Intake.objects.filter(person=person).annotate(person_key=F("person_id"))
-    placements = Placement.objects.filter(intake__person=person).annotate(person_key=F("intake__person_id"))
-    follow_ups = FollowUp.objects.filter(intake__person=person).annotate(person_key=F("intake__person_id"))
-    disclosures = Disclosure.objects.filter(person=person).annotate(person_key=F("person_id"))
+    # The contacts other apps' rows record (``intake.records``: placements, follow-ups, disclosures).
+    contacts = []
+    for model in person_record_models():
+        record = model.person_record
+        rows = model.objects.filter(**{record.person: person}).annotate(person_key=F(f"{record.person}_id"))
+        contacts += [_latest(rows, column) for column in record.contact]
     # PostgreSQL's GREATEST ignores NULLs; created_at is never null, so neither is the result.
     return Person.objects.annotate(
         last_contact=Greatest(
@@ -127,9 +134,7 @@ def people_with_last_contact() -> QuerySet[Person]:
             _latest(intakes, "arrived_at"),
             _latest(intakes, "closed_at"),
             _latest(intakes, "updated_at"),
-            _latest(placements, "admitted_at"),
-            _latest(follow_ups, "completed_at"),
-            _latest(disclosures, "disclosed_at"),
+            *contacts,
         )
     )
 
@@ -160,13 +165,23 @@ def _age_bucket(person: Person, last_arrival: datetime | None) -> int:
     return min(max(bucket, 1), MAX_AGE)
 
 
-def _anonymise_people(
-    *, people: list[Person], now: datetime, disclosure_text: str = ANONYMISED_DISCLOSURE
-) -> None:
-    """Blank what identifies ``people`` (locked by the caller) and describe them in no words."""
+def _anonymise_people(*, people: list[Person], now: datetime, reason: str = ANONYMISED_DISCLOSURE) -> None:
+    """Blank what identifies ``people`` (locked by the caller) and describe them in no words:
+    their own rows, their walk-ins and consents, and the other apps' rows of their record
+    (``reason`` is what a disclosure's text becomes)."""
     ids = [person.pk for person in people]
+    _anonymise_person_rows(people=people, now=now)
+    _anonymise_walk_ins(person_ids=ids)
+    _anonymise_consents(person_ids=ids)
+    for model in person_record_models():
+        record = model.person_record
+        values = {column: reason if value is REASON else value for column, value in record.anonymised.items()}
+        model.objects.filter(**{f"{record.person}_id__in": ids}).update(**values)
+
+
+def _anonymise_person_rows(*, people: list[Person], now: datetime) -> None:
     last_arrivals = dict(
-        Intake.objects.filter(person_id__in=ids)
+        Intake.objects.filter(person__in=people)
         .order_by()
         .values("person_id")
         .annotate(latest=Max("arrived_at"))
@@ -185,25 +200,12 @@ def _anonymise_people(
         person.emergency_contact_name = ""
         person.emergency_contact_phone = ""
         person.anonymised_at = now
-    Person.objects.bulk_update(
-        people,
-        [
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "approximate_age",
-            "gender",
-            "pronouns",
-            "phone",
-            "town",
-            "insurance_member_id",
-            "emergency_contact_name",
-            "emergency_contact_phone",
-            "anonymised_at",
-        ],
-    )
+    Person.objects.bulk_update(people, [*PERSON_ANONYMISED_FIELDS, "anonymised_at"])
+
+
+def _anonymise_walk_ins(*, person_ids: list) -> None:
     # QuerySet.update() leaves the auto_now ``updated_at`` alone: the timestamps stay as they were.
-    Intake.objects.filter(person_id__in=ids).update(
+    Intake.objects.filter(person_id__in=person_ids).update(
         needs="",
         notes="",
         medical_concerns="",
@@ -215,9 +217,12 @@ def _anonymise_people(
         guardian_name=Case(When(guardian_name="", then=Value("")), default=Value(ANONYMISED)),
         guardian_relationship="",
     )
+
+
+def _anonymise_consents(*, person_ids: list) -> None:
     # A consent must stay signed (consent_is_signed) and keep an expiry (consent_has_expiry); its
     # free text may name the person, their family or their circumstances.
-    Consent.objects.filter(person_id__in=ids).update(
+    Consent.objects.filter(person_id__in=person_ids).update(
         patient_name=ANONYMISED,
         signature=ANONYMISED,
         revocation_note="",
@@ -226,12 +231,6 @@ def _anonymise_people(
         purpose=ANONYMISED,
         expiry_event=Case(When(expiry_event="", then=Value("")), default=Value(ANONYMISED)),
     )
-    # The recipient is a facility or an agency, not the person: kept for the accounting.
-    Disclosure.objects.filter(person_id__in=ids).update(information=disclosure_text)
-    # Free text that may name the person or their family.
-    Placement.objects.filter(intake__person_id__in=ids).update(transport_by="")
-    PlacementAttempt.objects.filter(intake__person_id__in=ids).update(note="")
-    FollowUp.objects.filter(intake__person_id__in=ids).update(note="")
 
 
 def _forget_history(*, person_ids: list, keep_context_id) -> None:
@@ -243,14 +242,18 @@ def _forget_history(*, person_ids: list, keep_context_id) -> None:
         # Walk-ins deleted since: their history names the person too.
         *IntakeHistory.objects.filter(person_id__in=person_ids).values_list("id", flat=True),
     }
+    ids_via = {"person": person_ids, "intake": intake_ids}
     events = [
         PersonHistory.objects.filter(id__in=person_ids),
         IntakeHistory.objects.filter(person_id__in=person_ids),
         ConsentHistory.objects.filter(person_id__in=person_ids),
-        DisclosureHistory.objects.filter(person_id__in=person_ids),
-        PlacementHistory.objects.filter(intake_id__in=intake_ids),
-        PlacementAttemptHistory.objects.filter(intake_id__in=intake_ids),
-        FollowUpHistory.objects.filter(intake_id__in=intake_ids),
+        # The other apps' rows of the person's record: their history snapshots name the person or
+        # the walk-in as the rows do.
+        *(
+            history.objects.filter(**{f"{model.person_record.via}_id__in": ids_via[model.person_record.via]})
+            for model in person_record_models()
+            for history in _history_models_of(model)
+        ),
     ]
     forgotten = [queryset.exclude(pgh_context_id=keep_context_id) for queryset in events]
     context_ids = set()
@@ -265,6 +268,10 @@ def _forget_history(*, person_ids: list, keep_context_id) -> None:
                     "SELECT harbor_forget_history(%s, %s)", [queryset.model._meta.db_table, event_ids]
                 )
     _forget_contexts(context_ids - {None})
+
+
+def _history_models_of(model) -> list:
+    return [history for history in history_models() if history.pgh_tracked_model is model]
 
 
 def _forget_contexts(context_ids: set) -> None:
@@ -325,24 +332,20 @@ def retention_anonymise(
                 _forget_history(person_ids=[p.pk for p in claimed], keep_context_id=history_context.id)
 
 
-# Every table ``_anonymise_people`` and ``_forget_history`` rewrite.
-REWRITTEN_MODELS = (
-    Person,
-    Intake,
-    Consent,
-    Disclosure,
-    Placement,
-    PlacementAttempt,
-    FollowUp,
-    PersonHistory,
-    IntakeHistory,
-    ConsentHistory,
-    DisclosureHistory,
-    PlacementHistory,
-    PlacementAttemptHistory,
-    FollowUpHistory,
-    pghistory.models.Context,
-)
+def rewritten_models() -> list:
+    """Every table ``_anonymise_people`` and ``_forget_history`` rewrite."""
+    records = person_record_models()
+    return [
+        Person,
+        Intake,
+        Consent,
+        *records,
+        PersonHistory,
+        IntakeHistory,
+        ConsentHistory,
+        *(history for model in records for history in _history_models_of(model)),
+        pghistory.models.Context,
+    ]
 
 
 def retention_vacuum() -> list[str]:
@@ -353,7 +356,7 @@ def retention_vacuum() -> list[str]:
         raise RuntimeError("retention_vacuum must run outside a transaction")
     vacuumed = []
     with connection.cursor() as cursor:
-        for model in REWRITTEN_MODELS:
+        for model in rewritten_models():
             table = model._meta.db_table
             cursor.execute(
                 "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = %s::regclass",
@@ -394,7 +397,7 @@ def person_erase(*, person: Person, actor: User, now: datetime | None = None) ->
         )
         people = [locked, *merged]
         with pghistory.context(service="person_erase") as history_context:
-            _anonymise_people(people=people, now=now, disclosure_text=ERASED_DISCLOSURE)
+            _anonymise_people(people=people, now=now, reason=ERASED_DISCLOSURE)
             _forget_history(person_ids=[p.pk for p in people], keep_context_id=history_context.id)
         return PersonErasure.objects.create(
             person=locked, department_id=locked.department_id, erased_at=now, erased_by=actor

@@ -12,15 +12,17 @@ from __future__ import annotations
 from functools import update_wrapper
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.postgres.fields import ArrayField
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
 
-from accounts.models import Role
-from accounts.selectors import user_has_role
+from .models import Department, Role
+from .selectors import administered_department_ids, user_has_role
 
 
 class HarborAdminSite(admin.AdminSite):
@@ -64,9 +66,6 @@ class HarborAdminSite(admin.AdminSite):
 
 def administered_departments(request: HttpRequest):
     """The departments the signed-in user administers (every one, for the operator)."""
-    from accounts.models import Department
-    from accounts.selectors import administered_department_ids
-
     if request.user.is_superuser:
         return Department.objects.all()
     return Department.objects.filter(pk__in=administered_department_ids(user=request.user))
@@ -81,9 +80,6 @@ class HarborModelAdmin(admin.ModelAdmin):
     """
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        from django import forms
-        from django.contrib.postgres.fields import ArrayField
-
         if isinstance(db_field, ArrayField) and db_field.base_field.choices:
             return forms.TypedMultipleChoiceField(
                 choices=db_field.base_field.choices,
@@ -129,15 +125,11 @@ class DepartmentScopedAdmin(HarborModelAdmin):
         ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        from accounts.models import Department
-
         if db_field.related_model is Department:
             kwargs["queryset"] = administered_departments(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        from accounts.models import Department
-
         if db_field.related_model is Department:
             kwargs["queryset"] = administered_departments(request)
         return super().formfield_for_manytomany(db_field, request, **kwargs)

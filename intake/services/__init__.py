@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from accounts.models import Department, User
 
-from .models import ADULT_AGE, Consent, Intake, IntakeEvent, Person, RepeatVisitSuggestion
+from ..models import ADULT_AGE, Consent, Intake, IntakeEvent, Person, RepeatVisitSuggestion
+from ..records import person_record_models
+from ..selectors import repeat_visit_candidates
 
 Status = Intake.Status
 
@@ -100,8 +102,6 @@ def repeat_visit_suggest(*, intake: Intake) -> list[RepeatVisitSuggestion]:
     """Record each person already known who may be this walk-in's (``repeat_visit_candidates``)
     as a suggestion for the department's coordinators. Idempotent (one row per candidate).
     No notification, no log line: the suggestion is read on the intake page."""
-    from .selectors import repeat_visit_candidates
-
     suggestions = []
     with transaction.atomic():
         for candidate, reasons in repeat_visit_candidates(intake=intake):
@@ -161,8 +161,6 @@ def repeat_visit_link(*, suggestion: RepeatVisitSuggestion, actor: User) -> Repe
     suggestions naming the new record now name the earlier one. Every change is in the change
     history. Once linked, the walk-in leaves its desk officer's window (``officer_window_q``).
     """
-    from referrals.models import Disclosure  # referrals builds on intake
-
     with transaction.atomic():
         locked = _locked_suggestion(suggestion)
         intake = _locked(locked.intake)
@@ -185,7 +183,10 @@ def repeat_visit_link(*, suggestion: RepeatVisitSuggestion, actor: User) -> Repe
         now = timezone.now()
         Intake.objects.filter(person=new).update(person=earlier, updated_at=now)
         Consent.objects.filter(person=new).update(person=earlier)
-        Disclosure.objects.filter(person=new).update(person=earlier)
+        # The other apps' rows naming the person (a disclosure's accounting: intake.records).
+        for model in person_record_models():
+            if model.person_record.via == "person":
+                model.objects.filter(person=new).update(person=earlier)
         for field in MERGED_PERSON_FIELDS:
             if getattr(earlier, field) in ("", None) and getattr(new, field) not in ("", None):
                 setattr(earlier, field, getattr(new, field))

@@ -2,6 +2,8 @@
 
 Running it again reuses what exists: nothing is duplicated, and shifts are topped up so the
 next two weeks stay covered. For a laptop or a training server only: the passwords are public.
+
+It lives in referrals, the top layer, because it fills every app (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations
